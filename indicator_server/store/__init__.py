@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 models and repositories (stored market data, signals)."""
