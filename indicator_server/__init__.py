@@ -13,8 +13,12 @@ from .config import Settings
 __version__ = "0.1.0"
 
 
-def create_app(settings: Settings | None = None, *, sources: Mapping[str, Any] | None = None,
-               clock: Callable[[], float] | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    sources: Mapping[str, Any] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> Flask:
     """Build the application.
 
     ``settings`` defaults to the environment; ``sources`` replaces market data sources by exchange name
@@ -26,7 +30,9 @@ def create_app(settings: Settings | None = None, *, sources: Mapping[str, Any] |
     from .errors_http import register_error_handlers
 
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
 
     app = Flask(__name__)
     app.config.update(

@@ -60,14 +60,21 @@ class Settings:
     )
     http_retries: int = field(
         default=3,
-        metadata={"env": "HTTP_RETRIES", "doc": "Retries after 429, 5xx and timeouts (never after other 4xx)."},
+        metadata={
+            "env": "HTTP_RETRIES",
+            "doc": "Retries after 429, 5xx and timeouts (never after other 4xx).",
+        },
     )
     http_backoff: float = field(
         default=0.5,
-        metadata={"env": "HTTP_BACKOFF", "doc": "First backoff in seconds, doubled each retry (Retry-After wins)."},
+        metadata={
+            "env": "HTTP_BACKOFF",
+            "doc": "First backoff in seconds, doubled each retry (Retry-After wins).",
+        },
     )
     http_max_backoff: float = field(
-        default=8.0, metadata={"env": "HTTP_MAX_BACKOFF", "doc": "Longest single wait between retries, seconds."}
+        default=8.0,
+        metadata={"env": "HTTP_MAX_BACKOFF", "doc": "Longest single wait between retries, seconds."},
     )
     cache_url: str = field(
         default="memory://",
@@ -88,7 +95,10 @@ class Settings:
     )
     sim_symbols: tuple[str, ...] = field(
         default=("BTCUSDT", "ETHUSDT", "SOLUSDT"),
-        metadata={"env": "SIM_SYMBOLS", "doc": "Symbols the sim lists; it also serves any other *USDT symbol."},
+        metadata={
+            "env": "SIM_SYMBOLS",
+            "doc": "Symbols the sim lists; it also serves any other *USDT symbol.",
+        },
     )
     log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL", "doc": "Python logging level."})
     webhook_secrets: tuple[str, ...] = field(
@@ -126,7 +136,10 @@ class Settings:
     )
     signal_outcome_bars: tuple[str, ...] = field(
         default=("1", "4", "24"),
-        metadata={"env": "SIGNAL_OUTCOME_BARS", "doc": "Bars after a signal at which its price change is kept."},
+        metadata={
+            "env": "SIGNAL_OUTCOME_BARS",
+            "doc": "Bars after a signal at which its price change is kept.",
+        },
     )
     context_workers: bool = field(
         default=True,

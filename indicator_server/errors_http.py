@@ -38,7 +38,9 @@ def handle_http_exception(exc: HTTPException):
         details["fields"] = flat or messages
         message = "invalid arguments: " + ", ".join(sorted(flat)) if flat else "invalid arguments"
         status = 400 if status == 422 else status
-        return _respond(error_body(status, message, details, code="invalid_argument"), status, data.get("headers"))
+        return _respond(
+            error_body(status, message, details, code="invalid_argument"), status, data.get("headers")
+        )
     message = exc.description or exc.name
     headers = {}
     if status == 405 and exc.valid_methods if hasattr(exc, "valid_methods") else False:

@@ -33,8 +33,9 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def build_services(settings: Settings, *, sources: Mapping[str, Any] | None = None,
-                   clock: Callable[[], float] | None = None) -> Services:
+def build_services(
+    settings: Settings, *, sources: Mapping[str, Any] | None = None, clock: Callable[[], float] | None = None
+) -> Services:
     clock = clock or time.time
     db = Database(settings.database_url)
     db.create_schema()
@@ -42,16 +43,31 @@ def build_services(settings: Settings, *, sources: Mapping[str, Any] | None = No
     all_sources = build_sources(settings, clock=clock)
     if sources:
         all_sources.update(sources)
-    all_sources = {name: src for name, src in all_sources.items() if name in settings.exchanges or
-                   (sources and name in sources)}
+    all_sources = {
+        name: src
+        for name, src in all_sources.items()
+        if name in settings.exchanges or (sources and name in sources)
+    }
     market = MarketService(settings, all_sources, repo, clock=clock)
     cache = make_cache(settings)
-    return Services(settings=settings, db=db, market_repo=repo, sources=all_sources, market=market, cache=cache,
-                    clock=clock)
+    return Services(
+        settings=settings,
+        db=db,
+        market_repo=repo,
+        sources=all_sources,
+        market=market,
+        cache=cache,
+        clock=clock,
+    )
 
 
-def init_app(app: Flask, settings: Settings, *, sources: Mapping[str, Any] | None = None,
-             clock: Callable[[], float] | None = None) -> Services:
+def init_app(
+    app: Flask,
+    settings: Settings,
+    *,
+    sources: Mapping[str, Any] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> Services:
     svc = build_services(settings, sources=sources, clock=clock)
     app.extensions["indicator"] = svc
     return svc

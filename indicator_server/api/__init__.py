@@ -15,7 +15,9 @@ from ..errors_http import handle_http_exception
 class ErrorDetailSchema(Schema):
     code = fields.String(required=True, metadata={"description": "Stable machine-readable error code."})
     message = fields.String(required=True)
-    details = fields.Dict(metadata={"description": "Structured context (offending fields, retry_after, ...)."})
+    details = fields.Dict(
+        metadata={"description": "Structured context (offending fields, retry_after, ...)."}
+    )
 
 
 class ErrorSchema(Schema):

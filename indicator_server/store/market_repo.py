@@ -48,7 +48,9 @@ class MarketRepository:
         dialect = postgresql if self.db.dialect == "postgresql" else sqlite
         return dialect.insert(model)
 
-    def save(self, kind: str, exchange: str, symbol: str, frame: pd.DataFrame, timeframe: str | None = None) -> int:
+    def save(
+        self, kind: str, exchange: str, symbol: str, frame: pd.DataFrame, timeframe: str | None = None
+    ) -> int:
         """Upsert the rows of a normalised frame; returns how many rows were written."""
         model, columns = KINDS[kind]
         if frame.empty:

@@ -1,0 +1,171 @@
+"""Marshmallow schemas of the overlay endpoints: query arguments and responses (the OpenAPI source)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from ..timeframes import TIMEFRAMES
+
+MAX_LIMIT = 5000
+
+
+class TimestampMs(fields.Field):
+    """A time as epoch milliseconds, epoch seconds (values below 1e11) or ISO 8601; loads to epoch ms (UTC)."""
+
+    default_error_messages = {"invalid": "Not a time: use epoch ms, epoch seconds or ISO 8601 (UTC assumed)."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        text = str(value).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            number = None
+        if number is not None:
+            if number != number or number < 0 or number > 1e14:
+                raise self.make_error("invalid")
+            return int(number * 1000) if number < 1e11 else int(number)
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return int(parsed.timestamp() * 1000)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+class MarketQuerySchema(Schema):
+    exchange = fields.String(
+        load_default=None,
+        metadata={
+            "description": "Market data source: sim (built in, no network) or binance. Default: DEFAULT_EXCHANGE."
+        },
+    )
+    symbol = fields.String(
+        load_default="BTCUSDT", validate=validate.Length(min=1, max=40), metadata={"example": "BTCUSDT"}
+    )
+    timeframe = fields.String(
+        load_default="1h", metadata={"enum": list(TIMEFRAMES), "description": "Bar size."}
+    )
+    limit = fields.Integer(
+        load_default=500,
+        validate=validate.Range(min=1, max=MAX_LIMIT),
+        metadata={"description": f"Bars in the answer (1..{MAX_LIMIT})."},
+    )
+    start = TimestampMs(
+        load_default=None,
+        metadata={
+            "description": "First bar (epoch ms, epoch s or ISO 8601). With start, up to `limit` bars follow."
+        },
+    )
+    end = TimestampMs(load_default=None, metadata={"description": "Last bar (default: the last closed bar)."})
+
+
+def validate_range(data: dict) -> None:
+    if data.get("start") is not None and data.get("end") is not None and data["start"] > data["end"]:
+        raise ValidationError({"start": ["start must not be after end"]})
+
+
+class OiDeltaQuerySchema(MarketQuerySchema):
+    zscore_window = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=5, max=1000),
+        metadata={"description": "Bars in the rolling window of the delta z-score."},
+    )
+
+
+class ConfluenceQuerySchema(MarketQuerySchema):
+    rsi_length = fields.Integer(load_default=14, validate=validate.Range(min=2, max=200))
+    zscore_window = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=5, max=2000),
+        metadata={"description": "Rolling window of the funding and OI z-scores (default: the model's)."},
+    )
+    clusters = fields.Boolean(
+        load_default=True, metadata={"description": "Include the liquidation-cluster component."}
+    )
+
+
+class FreshnessSchema(Schema):
+    generated_at = fields.Integer(metadata={"description": "When the answer was computed, epoch ms."})
+    last_bar_close = fields.Integer(allow_none=True)
+    age_seconds = fields.Float(
+        allow_none=True, metadata={"description": "Seconds since the last bar closed."}
+    )
+    source = fields.String(metadata={"description": "sim, live (fetched now) or store."})
+    stale = fields.Boolean(
+        metadata={"description": "True when the exchange failed and stored data was served."}
+    )
+
+
+class MetaSchema(Schema):
+    exchange = fields.String(required=True)
+    symbol = fields.String(required=True)
+    timeframe = fields.String(required=True)
+    start = fields.Integer(allow_none=True, metadata={"description": "Open time of the first bar, epoch ms."})
+    end = fields.Integer(allow_none=True, metadata={"description": "Open time of the last bar, epoch ms."})
+    bars = fields.Integer()
+    freshness = fields.Nested(FreshnessSchema)
+    parameters = fields.Dict(metadata={"description": "Parameters the overlay was computed with."})
+    warnings = fields.List(fields.String())
+
+
+_num = {"allow_none": True}
+
+
+class OiDeltaPointSchema(Schema):
+    time = fields.Integer(required=True, metadata={"description": "Bar open time, epoch ms UTC."})
+    close = fields.Float(**_num)
+    open_interest = fields.Float(**_num, metadata={"description": "Contracts in base units (e.g. BTC)."})
+    open_interest_usd = fields.Float(**_num)
+    delta = fields.Float(**_num)
+    delta_usd = fields.Float(**_num)
+    delta_pct = fields.Float(**_num)
+    zscore = fields.Float(**_num)
+    quadrant = fields.String(
+        allow_none=True,
+        metadata={"enum": ["longs_opening", "shorts_opening", "short_covering", "long_closing"]},
+    )
+
+
+class OiDeltaResponseSchema(Schema):
+    meta = fields.Nested(MetaSchema, required=True)
+    series = fields.List(fields.Nested(OiDeltaPointSchema), required=True)
+
+
+class ConfluencePointSchema(Schema):
+    time = fields.Integer(required=True)
+    close = fields.Float(**_num)
+    rsi = fields.Float(**_num)
+    funding_rate = fields.Float(**_num)
+    funding_annualized = fields.Float(**_num)
+    funding_zscore = fields.Float(**_num)
+    oi_zscore = fields.Float(**_num)
+    long_short_ratio = fields.Float(**_num)
+    score = fields.Float(
+        **_num, metadata={"description": "-100..100: negative = long-cascade risk, positive = squeeze."}
+    )
+    regime = fields.String(
+        allow_none=True, metadata={"enum": ["long_cascade_risk", "short_squeeze_risk", "neutral"]}
+    )
+    components = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(allow_none=True),
+        metadata={"description": "The weighted components that add up to the score."},
+    )
+    clusters = fields.Dict(
+        allow_none=True,
+        metadata={"description": "Nearest long cluster below and short cluster above, if any."},
+    )
+    reasons = fields.List(fields.String())
+
+
+class ConfluenceResponseSchema(Schema):
+    meta = fields.Nested(MetaSchema, required=True)
+    series = fields.List(fields.Nested(ConfluencePointSchema), required=True)

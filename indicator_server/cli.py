@@ -1,0 +1,112 @@
+"""The ``indicator-server`` command: serve, import archives, write the published schemas, print the OpenAPI spec."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+
+BANNER = """indicator-server {version} starting on http://{host}:{port}
+  exchange data:  {exchanges} (default {default})   database: {database}
+  try:            http://{host}:{port}/api/v1/overlays/confluence?symbol=BTCUSDT&timeframe=1h&limit=100
+                  http://{host}:{port}/api/v1/overlays/oi-delta?symbol=ETHUSDT&timeframe=4h
+  API docs:       http://{host}:{port}/docs   (OpenAPI: /openapi.json)   health: /healthz /readyz
+"""
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from . import __version__
+    from .config import Settings
+
+    settings = Settings.from_env()
+    env = dict(os.environ)
+    env["PORT"] = str(args.port)
+    env["HOST"] = args.host
+    if args.workers:
+        env["WEB_CONCURRENCY"] = str(args.workers)
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(
+        BANNER.format(
+            version=__version__,
+            host=shown_host,
+            port=args.port,
+            exchanges=",".join(settings.exchanges),
+            default=settings.default_exchange,
+            database=settings.database_url,
+        ),
+        flush=True,
+    )
+    if args.dev:
+        from . import create_app
+
+        create_app(settings).run(host=args.host, port=args.port, debug=False)
+        return 0
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "python:indicator_server.gunicorn_conf",
+        "indicator_server:create_app()",
+    ]
+    os.execve(sys.executable, argv, env)
+    return 0  # pragma: no cover - execve does not return
+
+
+def _openapi(_args: argparse.Namespace) -> int:
+    from . import create_app
+    from .config import Settings
+
+    app = create_app(
+        Settings.from_env().with_overrides(database_url="sqlite:///:memory:", context_workers=False)
+    )
+    print(json.dumps(app.extensions["indicator_api"].spec.to_dict(), indent=2))
+    return 0
+
+
+def _optional(module: str, adder: str, runner: str):
+    """Subcommands that live with their feature (archive import, schema generation)."""
+    try:
+        mod = importlib.import_module(f"indicator_server.{module}")
+    except ImportError:
+        return None
+    return getattr(mod, adder), getattr(mod, runner)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="indicator-server", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="start the HTTP server (gunicorn; the default command)")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument(
+        "--workers", type=int, default=None, help="gunicorn workers (default WEB_CONCURRENCY or 2)"
+    )
+    serve.add_argument("--dev", action="store_true", help="Flask's single-process server instead of gunicorn")
+    serve.set_defaults(func=_serve)
+    openapi = sub.add_parser("openapi", help="print the OpenAPI document")
+    openapi.set_defaults(func=_openapi)
+    for name, module, adder, runner in (
+        ("import", "cli_import", "add_import_parser", "run_import"),
+        ("schemas", "schemas_cli", "add_schemas_parser", "run_schemas"),
+    ):
+        found = _optional(module, adder, runner)
+        if found:
+            add, run = found
+            add(sub)
+            sub.choices[name].set_defaults(func=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        args = parser.parse_args(["serve", *(argv or [])])
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+"""Market data for the overlays: one call that resolves a request into closed bars with OI, funding and L/S ratio.
+
+``MarketService.bars`` turns (exchange, symbol, timeframe, limit, start, end) into a bar range, fetches what the
+range needs from the exchange's source, writes exchange data through to the store and reads the store back, so
+that data imported from archives (or fetched earlier) serves ranges the exchange no longer does (Binance keeps open
+interest for 30 days only). When the exchange fails and the store holds the range, the stored data is served and
+marked stale; when it holds nothing, the upstream error propagates (503/504/502).
+
+Range rules (Binance's own ``klines`` semantics, which users know): without ``start`` the series ends at ``end``
+(default: the last closed bar) and holds ``limit`` bars; with ``start`` it begins there and holds at most ``limit``
+bars up to ``end``. ``warmup`` extra earlier bars are fetched for indicators that need history (RSI seeding,
+rolling z-scores) and are not part of the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import Settings
+from ..errors import InvalidArgument, UnknownExchange, UnknownSymbol, UpstreamError
+from ..timeframes import HOUR_MS, MINUTE_MS, timeframe_ms
+from .assemble import assemble_bars
+
+log = logging.getLogger(__name__)
+
+# How far an exchange's latest stored sample may lag the range end before we ask the exchange again.
+_FUNDING_SLACK_MS = 8 * HOUR_MS
+
+
+@dataclass
+class Bars:
+    """Closed bars (BAR_COLUMNS) including ``warmup`` earlier rows; ``first`` is the first requested row."""
+
+    frame: pd.DataFrame
+    first: int
+    meta: dict[str, Any]
+    funding: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def requested(self) -> pd.DataFrame:
+        return self.frame.iloc[self.first :].reset_index(drop=True)
+
+
+@dataclass
+class _Piece:
+    frame: pd.DataFrame
+    warnings: list[str]
+    stale: bool = False
+    origin: str = "live"
+
+
+class MarketService:
+    def __init__(self, settings: Settings, sources: dict[str, Any], repo, clock=time.time) -> None:
+        self.settings = settings
+        self.sources = sources
+        self.repo = repo
+        self.clock = clock
+        self._memo: dict[tuple, tuple[float, _Piece]] = {}
+        self._lock = threading.Lock()
+
+    # -- resolution -------------------------------------------------------------------------------------------
+    def source(self, exchange: str | None):
+        name = (exchange or self.settings.default_exchange).lower()
+        try:
+            return self.sources[name]
+        except KeyError:
+            raise UnknownExchange(
+                f"exchange {name!r} is not served here",
+                details={"exchange": name, "supported": sorted(self.sources)},
+            ) from None
+
+    def _offline(self, source) -> bool:
+        return source.name == "binance" and self.settings.binance_offline
+
+    def _persist(self, source) -> bool:
+        return source.name != "sim"
+
+    def check_symbol(self, source, symbol: str) -> str:
+        symbol = (symbol or "").strip().upper()
+        if not symbol:
+            raise InvalidArgument("symbol is required", details={"field": "symbol"})
+        if self._offline(source):
+            if symbol not in self.repo.symbols(source.name):
+                raise UnknownSymbol(
+                    f"no stored {source.name} data for {symbol}; import archives first (indicator-server import)",
+                    details={"symbol": symbol, "stored": self.repo.symbols(source.name)},
+                )
+            return symbol
+        try:
+            return source.check_symbol(symbol)
+        except UpstreamError:
+            if self._persist(source) and symbol in self.repo.symbols(source.name):
+                return symbol
+            raise
+
+    def resolve_range(
+        self, timeframe: str, limit: int, start: int | None, end: int | None
+    ) -> tuple[int, int]:
+        """(first bar open time, last bar open time) of the answer; both are closed bars."""
+        step = timeframe_ms(timeframe)
+        now = int(self.clock() * 1000)
+        last_closed = now - now % step - step
+        end_bar = last_closed if end is None else min(end - end % step, last_closed)
+        if start is not None:
+            start_bar = start if start % step == 0 else start - start % step + step
+            end_bar = min(end_bar, start_bar + (limit - 1) * step)
+        else:
+            start_bar = end_bar - (limit - 1) * step
+        if start_bar > end_bar:
+            raise InvalidArgument(
+                "the range holds no closed bar: start must be before end and before the last closed bar",
+                details={"start": start, "end": end, "last_closed_bar": last_closed},
+            )
+        return start_bar, end_bar
+
+    # -- the one public call ----------------------------------------------------------------------------------
+    def bars(
+        self,
+        exchange: str | None,
+        symbol: str,
+        timeframe: str,
+        *,
+        limit: int = 500,
+        start: int | None = None,
+        end: int | None = None,
+        warmup: int = 0,
+    ) -> Bars:
+        source = self.source(exchange)
+        step = timeframe_ms(timeframe)
+        symbol = self.check_symbol(source, symbol)
+        start_bar, end_bar = self.resolve_range(timeframe, limit, start, end)
+        fetch_start = start_bar - warmup * step
+        close_end = end_bar + step
+
+        klines = self._get(source, "klines", symbol, timeframe, fetch_start, end_bar)
+        oi = self._get(source, "open_interest", symbol, timeframe, fetch_start, close_end)
+        funding = self._get(source, "funding", symbol, None, fetch_start - 3 * 8 * HOUR_MS, close_end)
+        ratio = self._get(source, "long_short_ratio", symbol, timeframe, fetch_start, close_end)
+
+        frame = assemble_bars(
+            klines.frame,
+            oi.frame,
+            funding.frame,
+            ratio.frame,
+            step,
+            sample_tolerance=max(2 * step, 30 * MINUTE_MS),
+        )
+        warnings = _unique(klines.warnings + oi.warnings + funding.warnings + ratio.warnings)
+        first = int(np.searchsorted(frame["time"].to_numpy(), start_bar)) if len(frame) else 0
+        requested = frame.iloc[first:]
+        if requested.empty:
+            warnings.append("no bars in the requested range")
+        elif len(requested) < (end_bar - start_bar) // step + 1:
+            warnings.append(
+                f"{len(requested)} of {(end_bar - start_bar) // step + 1} bars available in the requested range"
+            )
+        missing_oi = int(requested["open_interest"].isna().sum()) if len(requested) else 0
+        if missing_oi:
+            warnings.append(f"{missing_oi} of {len(requested)} bars have no open interest")
+        now = self.clock()
+        last_time = int(requested["time"].iloc[-1]) if len(requested) else None
+        stale = klines.stale or oi.stale or funding.stale
+        meta = {
+            "exchange": source.name,
+            "symbol": symbol,
+            "timeframe": timeframe,
+            "start": int(requested["time"].iloc[0]) if len(requested) else None,
+            "end": last_time,
+            "bars": int(len(requested)),
+            "freshness": {
+                "generated_at": int(now * 1000),
+                "last_bar_close": last_time + step if last_time is not None else None,
+                "age_seconds": round(now - (last_time + step) / 1000, 3) if last_time is not None else None,
+                "source": "store" if klines.origin == "store" else klines.origin,
+                "stale": bool(stale),
+            },
+            "warnings": warnings,
+        }
+        return Bars(frame=frame, first=first, meta=meta, funding=funding.frame, warnings=warnings)
+
+    # -- fetching with store write-through --------------------------------------------------------------------
+    def _get(self, source, kind: str, symbol: str, timeframe: str | None, start: int, end: int) -> _Piece:
+        key = (source.name, kind, symbol, timeframe, start, end)
+        ttl = self.settings.market_cache_seconds
+        now = time.monotonic()
+        with self._lock:
+            hit = self._memo.get(key)
+            if hit and hit[0] > now:
+                return hit[1]
+        piece = self._load(source, kind, symbol, timeframe, start, end)
+        if ttl > 0:
+            with self._lock:
+                if len(self._memo) > 256:
+                    self._memo = {k: v for k, v in self._memo.items() if v[0] > now}
+                self._memo[key] = (now + ttl, piece)
+        return piece
+
+    def _call(self, source, kind: str, symbol: str, timeframe: str | None, start: int, end: int):
+        if kind == "klines":
+            return source.fetch_klines(symbol, timeframe, start, end)
+        if kind == "open_interest":
+            return source.fetch_open_interest(symbol, timeframe, start, end)
+        if kind == "funding":
+            return source.fetch_funding(symbol, start, end)
+        return source.fetch_long_short_ratio(symbol, timeframe, start, end)
+
+    def _load(self, source, kind: str, symbol: str, timeframe: str | None, start: int, end: int) -> _Piece:
+        if not self._persist(source):
+            fetched = self._call(source, kind, symbol, timeframe, start, end)
+            return _Piece(fetched.frame, list(fetched.warnings), origin=source.name)
+        tf = timeframe if kind == "klines" else None
+        stored = self.repo.load(kind, source.name, symbol, start, end, timeframe=tf)
+        if self._offline(source):
+            return _Piece(stored, [], origin="store")
+        fetch_from = self._fetch_from(kind, stored, timeframe, start, end)
+        if fetch_from is None:
+            return _Piece(stored, [], origin="store")
+        try:
+            fetched = self._call(source, kind, symbol, timeframe, fetch_from, end)
+        except UpstreamError as exc:
+            if stored.empty or kind != "klines":
+                if kind == "klines":
+                    raise
+                # Secondary series: serve the bars without them rather than failing the whole overlay.
+                log.warning("%s %s %s unavailable: %s", source.name, kind, symbol, exc.message)
+                return _Piece(stored, [f"{kind} unavailable from {source.name}: {exc.message}"], stale=True)
+            return _Piece(
+                stored,
+                [f"{source.name} unavailable ({exc.message}); serving stored data"],
+                stale=True,
+                origin="store",
+            )
+        try:
+            self.repo.save(kind, source.name, symbol, fetched.frame, timeframe=tf)
+        except Exception:  # the answer matters more than the write-through
+            log.exception("could not store %s %s %s", source.name, kind, symbol)
+            return _Piece(fetched.frame, list(fetched.warnings))
+        merged = self.repo.load(kind, source.name, symbol, start, end, timeframe=tf)
+        return _Piece(merged, list(fetched.warnings))
+
+    def _fetch_from(self, kind: str, stored: pd.DataFrame, timeframe: str | None, start: int, end: int):
+        """Where the exchange must be asked from, or None when the store already covers [start, end]."""
+        if stored.empty:
+            return start
+        times = stored["time"].to_numpy()
+        if kind == "klines":
+            step = timeframe_ms(timeframe)
+            expected = (end - start) // step + 1
+            if len(times) >= expected:
+                return None
+            contiguous = times[0] == start and np.all(np.diff(times) == step)
+            return int(times[-1]) + step if contiguous else start
+        slack = _FUNDING_SLACK_MS if kind == "funding" else timeframe_ms(timeframe or "5m")
+        if times[-1] >= end - slack and times[0] <= start + slack:
+            return None
+        if times[0] <= start + slack:
+            return int(times[-1]) + 1
+        return start
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in items:
+        seen.setdefault(item, None)
+    return list(seen)
