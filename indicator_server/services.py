@@ -40,14 +40,8 @@ def build_services(
     db = Database(settings.database_url)
     db.create_schema()
     repo = MarketRepository(db)
-    all_sources = build_sources(settings, clock=clock)
-    if sources:
-        all_sources.update(sources)
-    all_sources = {
-        name: src
-        for name, src in all_sources.items()
-        if name in settings.exchanges or (sources and name in sources)
-    }
+    all_sources = build_sources(settings, clock=clock, skip=tuple(sources or ()))
+    all_sources.update(sources or {})
     market = MarketService(settings, all_sources, repo, clock=clock)
     cache = make_cache(settings)
     return Services(

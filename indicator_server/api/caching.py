@@ -39,15 +39,15 @@ def _lock_for(key: str) -> threading.Lock:
 
 
 def _etag(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
 def _respond(body: bytes, etag: str, max_age: int, cache_state: str) -> Response:
-    if etag in request.if_none_match:
+    if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
         response = Response(body, status=200, mimetype="application/json")
-    response.headers["ETag"] = etag
+    response.set_etag(etag)
     response.headers["Cache-Control"] = f"public, max-age={max(0, max_age)}"
     response.headers["X-Cache"] = cache_state
     return response

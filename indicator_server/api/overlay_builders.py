@@ -60,7 +60,7 @@ def confluence_params(params: dict[str, Any]) -> ConfluenceParams:
     if params.get("zscore_window"):
         overrides["funding_zscore_window"] = params["zscore_window"]
         overrides["oi_zscore_window"] = params["zscore_window"]
-    return ConfluenceParams.from_overrides(overrides)
+    return ConfluenceParams.from_dict(overrides)
 
 
 def cluster_frame(bars_frame: pd.DataFrame):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..timeframes import TIMEFRAMES
 
@@ -67,9 +67,6 @@ class MarketQuerySchema(Schema):
     end = TimestampMs(load_default=None, metadata={"description": "Last bar (default: the last closed bar)."})
 
 
-def validate_range(data: dict) -> None:
-    if data.get("start") is not None and data.get("end") is not None and data["start"] > data["end"]:
-        raise ValidationError({"start": ["start must not be after end"]})
 
 
 class OiDeltaQuerySchema(MarketQuerySchema):
@@ -146,7 +143,9 @@ class ConfluencePointSchema(Schema):
     funding_rate = fields.Float(**_num)
     funding_annualized = fields.Float(**_num)
     funding_zscore = fields.Float(**_num)
-    oi_zscore = fields.Float(**_num)
+    open_interest = fields.Float(**_num)
+    oi_zscore = fields.Float(**_num, metadata={"description": "z-score of the OI change (crowding building up)."})
+    oi_level_zscore = fields.Float(**_num, metadata={"description": "z-score of the OI level (crowding)."})
     long_short_ratio = fields.Float(**_num)
     score = fields.Float(
         **_num, metadata={"description": "-100..100: negative = long-cascade risk, positive = squeeze."}

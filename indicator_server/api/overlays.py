@@ -13,7 +13,6 @@ from .overlay_schemas import (
     ConfluenceResponseSchema,
     OiDeltaQuerySchema,
     OiDeltaResponseSchema,
-    validate_range,
 )
 
 blp = Blueprint(
@@ -41,11 +40,8 @@ class OiDelta(MethodView):
     @blp.alt_response(304, description="Not modified (If-None-Match matched).")
     def get(self, args):
         """Open interest and its change per bar, with z-score and price/OI quadrant (DOMAIN.md section 4)."""
-        validate_range(args)
         params = {"zscore_window": args["zscore_window"]}
-        return serve_overlay(
-            "oi-delta", args, params, lambda: build_oi_delta(services().market, args, params)
-        )
+        return serve_overlay("oi-delta", args, params, lambda: build_oi_delta(services().market, args, params))
 
 
 @blp.route("/confluence")
@@ -55,8 +51,5 @@ class Confluence(MethodView):
     @blp.alt_response(304, description="Not modified (If-None-Match matched).")
     def get(self, args):
         """RSI, funding, OI and liquidation-cluster confluence: a score in -100..100 with its reasons."""
-        validate_range(args)
         params = {k: args[k] for k in ("rsi_length", "zscore_window", "clusters") if args.get(k) is not None}
-        return serve_overlay(
-            "confluence", args, params, lambda: build_confluence(services().market, args, params)
-        )
+        return serve_overlay("confluence", args, params, lambda: build_confluence(services().market, args, params))
