@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from indicator_server.config import Settings, documented_variables
+from indicator_server.store.db import Database
 
 
 def test_healthz(client):
@@ -18,11 +19,14 @@ def test_readyz_checks_the_store(client):
 
 
 def test_readyz_reports_a_dead_database(app, client):
-    app.extensions["indicator"].db.engine.dispose()
-    app.extensions["indicator"].db.engine.url = app.extensions["indicator"].db.engine.url.set(
-        database="/nonexistent/dir/x.db"
-    )
-    r = client.get("/readyz")
+    svc = app.extensions["indicator"]
+    healthy = svc.db
+    svc.db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    try:
+        r = client.get("/readyz")
+    finally:
+        svc.db.dispose()
+        svc.db = healthy
     assert r.status_code == 503 and r.get_json()["status"] == "not_ready"
 
 
@@ -40,8 +44,8 @@ def test_openapi_lists_the_overlays_and_error_shape(client):
 def test_docs_ui_is_served_without_internet(client):
     page = client.get("/docs")
     assert page.status_code == 200 and b"/docs/static/swagger-ui-bundle.js" in page.data
-    asset = client.get("/docs/static/swagger-ui-bundle.js")
-    assert asset.status_code == 200 and len(asset.data) > 100_000
+    with client.get("/docs/static/swagger-ui-bundle.js") as asset:
+        assert asset.status_code == 200 and len(asset.data) > 100_000
 
 
 def test_every_setting_is_documented_in_the_readme():
