@@ -84,7 +84,10 @@ def build_confluence(market, args: dict[str, Any], params: dict[str, Any]) -> di
         warmup=RSI_WARMUP,
     )
     clusters = cluster_frame(bars.frame) if params.get("clusters", True) else None
-    out = compute_confluence(bars.frame, cparams, clusters=clusters).iloc[bars.first :]
+    out = compute_confluence(bars.frame, cparams, clusters=clusters)
+    if clusters is not None:
+        out = out.join(clusters[[c for c in _CLUSTER_COLUMNS if c not in out.columns]])
+    out = out.iloc[bars.first :]
     meta = dict(bars.meta, parameters=dict(asdict(cparams), clusters=clusters is not None))
     return {"meta": meta, "series": confluence_records(out)}
 

@@ -50,9 +50,7 @@ class MarketQuerySchema(Schema):
     symbol = fields.String(
         load_default="BTCUSDT", validate=validate.Length(min=1, max=40), metadata={"example": "BTCUSDT"}
     )
-    timeframe = fields.String(
-        load_default="1h", metadata={"enum": list(TIMEFRAMES), "description": "Bar size."}
-    )
+    timeframe = fields.String(load_default="1h", metadata={"enum": list(TIMEFRAMES), "description": "Bar size."})
     limit = fields.Integer(
         load_default=500,
         validate=validate.Range(min=1, max=MAX_LIMIT),
@@ -60,13 +58,14 @@ class MarketQuerySchema(Schema):
     )
     start = TimestampMs(
         load_default=None,
-        metadata={
-            "description": "First bar (epoch ms, epoch s or ISO 8601). With start, up to `limit` bars follow."
-        },
+        metadata={"description": "First bar (epoch ms, epoch s or ISO 8601). With start, up to `limit` bars follow."},
     )
     end = TimestampMs(load_default=None, metadata={"description": "Last bar (default: the last closed bar)."})
 
-
+    @validates_schema
+    def _start_before_end(self, data, **kwargs):
+        if data.get("start") is not None and data.get("end") is not None and data["start"] > data["end"]:
+            raise ValidationError("start must not be after end", field_name="start")
 
 
 class OiDeltaQuerySchema(MarketQuerySchema):
@@ -84,21 +83,15 @@ class ConfluenceQuerySchema(MarketQuerySchema):
         validate=validate.Range(min=5, max=2000),
         metadata={"description": "Rolling window of the funding and OI z-scores (default: the model's)."},
     )
-    clusters = fields.Boolean(
-        load_default=True, metadata={"description": "Include the liquidation-cluster component."}
-    )
+    clusters = fields.Boolean(load_default=True, metadata={"description": "Include the liquidation-cluster component."})
 
 
 class FreshnessSchema(Schema):
     generated_at = fields.Integer(metadata={"description": "When the answer was computed, epoch ms."})
     last_bar_close = fields.Integer(allow_none=True)
-    age_seconds = fields.Float(
-        allow_none=True, metadata={"description": "Seconds since the last bar closed."}
-    )
+    age_seconds = fields.Float(allow_none=True, metadata={"description": "Seconds since the last bar closed."})
     source = fields.String(metadata={"description": "sim, live (fetched now) or store."})
-    stale = fields.Boolean(
-        metadata={"description": "True when the exchange failed and stored data was served."}
-    )
+    stale = fields.Boolean(metadata={"description": "True when the exchange failed and stored data was served."})
 
 
 class MetaSchema(Schema):
@@ -150,9 +143,7 @@ class ConfluencePointSchema(Schema):
     score = fields.Float(
         **_num, metadata={"description": "-100..100: negative = long-cascade risk, positive = squeeze."}
     )
-    regime = fields.String(
-        allow_none=True, metadata={"enum": ["long_cascade_risk", "short_squeeze_risk", "neutral"]}
-    )
+    regime = fields.String(allow_none=True, metadata={"enum": ["long_cascade_risk", "short_squeeze_risk", "neutral"]})
     components = fields.Dict(
         keys=fields.String(),
         values=fields.Float(allow_none=True),
