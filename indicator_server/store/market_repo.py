@@ -6,8 +6,6 @@ from an exchange again, adds no duplicate row (the newer values win).
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,15 +27,6 @@ KINDS = {
     "funding": (FundingSample, FUNDING_COLUMNS),
     "long_short_ratio": (LongShortSample, LONG_SHORT_COLUMNS),
 }
-_BATCH = 2000
-
-
-def _clean(value):
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
 
 
 class MarketRepository:
@@ -61,23 +50,19 @@ class MarketRepository:
                 raise ValueError("klines need a timeframe")
             keys["timeframe"] = timeframe
         frame = normalise(frame, columns)
-        records = []
-        for row in frame.itertuples(index=False):
-            record = dict(keys)
-            for column, value in zip(columns, row, strict=True):
-                record[column] = int(value) if column == "time" else _clean(float(value))
-            records.append(record)
-        written = 0
+        # NaN -> None (NULL); astype(object) hands the driver Python ints and floats.
+        values = frame.astype(object).where(frame.notna(), None)
+        records = [{**keys, **row} for row in values.to_dict("records")]
+        stmt = self._insert(model)
+        key_names = [c.name for c in model.__table__.primary_key.columns]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=key_names, set_={c: stmt.excluded[c] for c in columns if c != "time"}
+        )
         with self.db.begin() as session:
-            for offset in range(0, len(records), _BATCH):
-                batch = records[offset : offset + _BATCH]
-                stmt = self._insert(model).values(batch)
-                key_names = [c.name for c in model.__table__.primary_key.columns]
-                update = {c: stmt.excluded[c] for c in columns if c != "time"}
-                stmt = stmt.on_conflict_do_update(index_elements=key_names, set_=update)
-                session.execute(stmt)
-                written += len(batch)
-        return written
+            # One statement, compiled once, run as an executemany (SQLAlchemy batches it with insertmanyvalues):
+            # 15-25x faster than compiling a 2,000-row VALUES clause per batch (benchmarks/bench_import.py).
+            session.connection().execute(stmt, records)
+        return len(records)
 
     def load(
         self,
