@@ -28,6 +28,7 @@ def create_app(
     from . import services
     from .api import init_api
     from .errors_http import register_error_handlers
+    from .webhooks import init_app as init_webhooks
 
     settings = settings or Settings.from_env()
     logging.basicConfig(
@@ -48,6 +49,7 @@ def create_app(
     )
     app.config["SETTINGS"] = settings
     services.init_app(app, settings, sources=sources, clock=clock)
+    init_webhooks(app)
     register_error_handlers(app)
     init_api(app)
     return app

@@ -16,6 +16,8 @@ accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 control_socket_disable = True
+# The token URL /webhook/tradingview/<secret> must not reach the access log: it is written as ***.
+logger_class = "indicator_server.webhooks.redact.RedactingLogger"
 # Build the schema once in the master so workers do not race to create it.
 preload_app = False
 

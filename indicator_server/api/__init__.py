@@ -53,13 +53,11 @@ def _register_docs_assets(app: Flask) -> None:
 
 
 def init_api(app: Flask) -> Api:
-    from . import calculator, health, overlays
+    from . import calculator, health, liquidations, overlays, signals, webhooks
 
     api = Api(app)
-    for module in (health, overlays, calculator):
+    for module in (health, overlays, liquidations, calculator, webhooks, signals):
         api.register_blueprint(module.blp)
-    for hook in app.extensions["indicator"].extras.get("blueprints", []):
-        api.register_blueprint(hook)
     _register_docs_assets(app)
     app.extensions["indicator_api"] = api
     return api

@@ -26,7 +26,11 @@ def fake(klines):
 @pytest.fixture
 def client(settings, clock, fake):
     clock.now = NOW
-    app = create_app(settings.with_overrides(exchanges=("binance",), default_exchange="binance"), sources={"binance": fake}, clock=clock)
+    app = create_app(
+        settings.with_overrides(exchanges=("binance",), default_exchange="binance"),
+        sources={"binance": fake},
+        clock=clock,
+    )
     yield app.test_client()
     app.extensions["indicator"].db.dispose()
 
@@ -52,8 +56,12 @@ def test_oi_delta_shape_and_values(client):
     for prev, cur in zip(series, series[1:], strict=False):
         assert cur["delta"] == pytest.approx(cur["open_interest"] - prev["open_interest"])
         price_up = cur["close"] > prev["close"]
-        expected = {(True, True): "longs_opening", (False, True): "shorts_opening",
-                    (True, False): "short_covering", (False, False): "long_closing"}[(price_up, cur["delta"] > 0)]
+        expected = {
+            (True, True): "longs_opening",
+            (False, True): "shorts_opening",
+            (True, False): "short_covering",
+            (False, False): "long_closing",
+        }[(price_up, cur["delta"] > 0)]
         assert cur["quadrant"] == expected
     # the first bar's delta uses the warm-up bar before it, not a NaN
     assert series[0]["delta"] is not None

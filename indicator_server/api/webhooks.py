@@ -1,0 +1,77 @@
+"""POST /webhook/tradingview[/<token>]: the URL pasted into a TradingView alert."""
+
+from __future__ import annotations
+
+import orjson
+from flask import Response, current_app, request
+from flask.views import MethodView
+
+from ..errors import ApiError
+from ..webhooks import get_webhooks
+from . import Blueprint, ErrorSchema
+from .signal_schemas import TradingViewAlertSchema, WebhookReplySchema
+
+blp = Blueprint("webhooks", __name__, description="TradingView alert receiver.")
+
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": TradingViewAlertSchema},
+            "text/plain": {"schema": {"type": "string", "description": "key=value lines or a free message"}},
+        },
+    }
+}
+
+
+def _receive(token: str | None):
+    hooks = get_webhooks(current_app)
+    metrics = hooks.metrics
+    try:
+        address = hooks.receiver.policy.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"))
+        hooks.receiver.admit(address, request.content_length)
+        raw = request.stream.read(hooks.settings.webhook_max_body + 1)
+        signal_id, duplicate = hooks.receiver.receive(raw, token=token, address=address)
+    except ApiError as exc:
+        metrics.count("rejected." + exc.code)
+        raise
+    metrics.count("duplicates" if duplicate else "accepted")
+    body = orjson.dumps({"id": signal_id, "duplicate": duplicate})
+    return Response(body, status=200, mimetype="application/json")
+
+
+def _responses(f):
+    f = blp.response(200, WebhookReplySchema)(f)
+    for status, why in ((400, "Malformed or invalid alert."), (401, "Missing or wrong secret."),
+                        (403, "Source address not allowed, or webhooks disabled."),
+                        (404, "Unknown ticker or token."), (413, "Body over WEBHOOK_MAX_BODY."),
+                        (429, "Over WEBHOOK_RATE_LIMIT; see Retry-After.")):
+        f = blp.alt_response(status, schema=ErrorSchema, description=why)(f)
+    return blp.doc(**_BODY_DOC)(f)
+
+
+@blp.route("/webhook/tradingview")
+class TradingViewWebhook(MethodView):
+    @_responses
+    def post(self):
+        """Receive a TradingView alert (secret in the body).
+
+        The alert is committed before the reply; the market context is filled right after it. The same alert
+        (same ``id``, or the same body within WEBHOOK_DEDUP_WINDOW seconds) is stored once.
+        """
+        return _receive(None)
+
+
+@blp.route("/webhook/tradingview/<string:token>")
+class TradingViewTokenWebhook(MethodView):
+    @_responses
+    def post(self, token: str):
+        """Receive a TradingView alert, authenticated by the token in the URL (one of the WEBHOOK_SECRET values)."""
+        return _receive(token)
+
+
+@blp.route("/api/v1/webhooks/metrics")
+class WebhookMetricsView(MethodView):
+    def get(self):
+        """Counters of this process: accepted, duplicates, rejected by error code."""
+        return get_webhooks(current_app).metrics.snapshot()
