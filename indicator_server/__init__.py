@@ -25,6 +25,8 @@ def create_app(
     (tests inject fakes or sources pointed at a local replay server); ``clock`` returns the current time in
     seconds (the sim and "closed bar" logic use it; tests freeze it).
     """
+    # Alembic narrates every plugin it loads at INFO: a dozen lines at every worker start.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from . import services
     from .api import init_api
     from .errors_http import register_error_handlers

@@ -9,7 +9,6 @@ stamped at the revision it matches, then upgraded, so no data is lost.
 from __future__ import annotations
 
 import fcntl
-import logging
 import os
 from contextlib import contextmanager
 from functools import lru_cache
@@ -24,8 +23,6 @@ from sqlalchemy.engine import Engine
 
 HERE = Path(__file__).resolve().parent
 _PG_LOCK_KEY = 727_001_001  # arbitrary, constant: "indicator-server migrations"
-# Alembic narrates every plugin it loads at INFO; every worker start would print a dozen lines.
-logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def alembic_config(url: str | None = None) -> Config:
