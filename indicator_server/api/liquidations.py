@@ -1,0 +1,185 @@
+"""GET /api/v1/overlays/liquidations: estimated liquidation levels, map, clusters, max pain, heatmap, swept.
+
+Thin view: arguments through ``LiquidationsQuerySchema``, bars through ``services().market``, the maths in
+``overlays.liquidations``, the serialised body cached per closed bar with an ETag (``caching.serve_overlay``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask.views import MethodView
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+
+from ..errors import InvalidArgument
+from ..overlays.liquidations import (
+    DEFAULT_INCLUDE,
+    PARTS,
+    LiquidationParams,
+    estimate_liquidations,
+    leverage_for_names,
+)
+from ..overlays.liquidations.payload import result_payload
+from ..services import services
+from ..timeframes import TIMEFRAMES, timeframe_ms
+from . import Blueprint
+from .caching import serve_overlay
+from .overlay_schemas import MetaSchema, TimestampMs
+
+blp = Blueprint(
+    "liquidations",
+    __name__,
+    url_prefix="/api/v1/overlays",
+    description="Estimated liquidation levels (OI-flow model): levels, map, clusters, max pain, heatmap.",
+)
+
+MIN_BINS, MAX_BINS = 10, 2000
+MAX_LOOKBACK_BARS = 20_000
+_UNITS_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000, "y": 365 * 86_400_000}
+_DURATION = re.compile(r"^(\d+)([mhdwy])$")
+_TIERS = LiquidationParams().leverage_tiers
+
+
+def lookback_bars(lookback: str, timeframe: str) -> int:
+    """"500" -> 500 bars; "12h", "7d", "30d", "90d", "1y" (m, h, d, w, y = 365d) -> bars of ``timeframe``."""
+    text = lookback.strip().lower()
+    if text.isdigit():
+        return int(text)
+    match = _DURATION.match(text)
+    if not match:
+        raise ValidationError("use a bar count (500) or a duration (12h, 7d, 30d, 90d, 1y)")
+    return int(match.group(1)) * _UNITS_MS[match.group(2)] // timeframe_ms(timeframe)
+
+
+class LiquidationsQuerySchema(Schema):
+    exchange = fields.String(load_default=None, metadata={"description": "sim (no network) or binance."})
+    symbol = fields.String(load_default="BTCUSDT", validate=validate.Length(min=1, max=40))
+    timeframe = fields.String(load_default="1h", validate=validate.OneOf(list(TIMEFRAMES)))
+    lookback = fields.String(load_default="7d", metadata={
+        "description": "Position history the model uses: bars (\"500\") or a duration (12h, 7d, 30d, 90d, 1y)."})
+    end = TimestampMs(load_default=None, metadata={"description": "Last bar (default: the last closed bar)."})
+    bins = fields.Integer(load_default=500, validate=validate.Range(min=MIN_BINS, max=MAX_BINS),
+                          metadata={"description": "Price bins of the map and heatmap."})
+    leverage = fields.String(load_default=None, metadata={
+        "description": "Tiers to keep: values (\"10,25\") or names low (<=10x), medium (10x-50x), high (>=50x). "
+                       f"Model tiers: {', '.join(f'{t:g}x' for t in _TIERS)}."})
+    include = fields.String(load_default=",".join(DEFAULT_INCLUDE), metadata={
+        "description": f"Parts to answer, comma-separated, from {', '.join(PARTS)} (heatmap only on request)."})
+    heatmap_format = fields.String(load_default="sparse", validate=validate.OneOf(["sparse", "dense"]))
+    heatmap_rows = fields.Integer(load_default=500, validate=validate.Range(min=10, max=2000), metadata={
+        "description": "Time rows of the heatmap at most (every k-th bar, ending at the last one)."})
+    max_levels = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000),
+                                metadata={"description": "Open levels listed, largest first."})
+
+    @validates("include")
+    def _check_include(self, value: str, **_: Any) -> None:
+        unknown = sorted({p.strip() for p in value.split(",") if p.strip()} - set(PARTS))
+        if unknown:
+            raise ValidationError(f"unknown parts {unknown}; choose from {list(PARTS)}")
+
+    @validates("leverage")
+    def _check_leverage(self, value: str | None, **_: Any) -> None:
+        if value is None:
+            return
+        try:
+            chosen = leverage_for_names(value.split(","), _TIERS)
+        except InvalidArgument as exc:
+            raise ValidationError(exc.message) from None
+        if not chosen:
+            raise ValidationError("the filter keeps no tier")
+
+    @post_load
+    def _resolve(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        try:
+            bars = lookback_bars(data["lookback"], data["timeframe"])
+        except ValidationError as exc:
+            raise ValidationError(exc.messages, field_name="lookback") from None
+        if not 1 <= bars <= MAX_LOOKBACK_BARS:
+            raise ValidationError(f"lookback is {bars} bars of {data['timeframe']}; allowed 1..{MAX_LOOKBACK_BARS}",
+                                  field_name="lookback")
+        data["limit"], data["start"] = bars, None
+        data["include"] = sorted({p.strip() for p in data["include"].split(",") if p.strip()})
+        data["leverage"] = None if data["leverage"] is None else list(leverage_for_names(data["leverage"].split(","),
+                                                                                        _TIERS))
+        return data
+
+
+class LiquidationsMetaSchema(MetaSchema):
+    model = fields.Dict(metadata={"description": "{name, version, params}: every assumption of the model."})
+
+
+class LiquidationLevelSchema(Schema):
+    price = fields.Float(required=True)
+    side = fields.String(required=True, metadata={"enum": ["long", "short"]})
+    leverage = fields.Float(required=True)
+    notional_usd = fields.Float(required=True, metadata={"description": "Still open at the last close."})
+    initial_usd = fields.Float(metadata={"description": "Opened in that bar."})
+    opened_at = fields.Integer(required=True, metadata={"description": "Open time of the bar, epoch ms."})
+
+
+class LiquidationClusterSchema(Schema):
+    side = fields.String(required=True)
+    price_low = fields.Float(required=True)
+    price_high = fields.Float(required=True)
+    price_peak = fields.Float(required=True)
+    notional_usd = fields.Float(required=True)
+    distance_pct = fields.Float(required=True)
+
+
+class LiquidationSweptSchema(Schema):
+    time = fields.Integer(required=True)
+    long_usd = fields.Float(required=True)
+    short_usd = fields.Float(required=True)
+
+
+class LiquidationsResponseSchema(Schema):
+    meta = fields.Nested(LiquidationsMetaSchema, required=True)
+    price = fields.Float(allow_none=True, metadata={"description": "Last close."})
+    levels = fields.List(fields.Nested(LiquidationLevelSchema))
+    map = fields.Dict(metadata={"description": "Columns per price bin: price_low, price_high, price, long_usd, "
+                                               "short_usd, long_cum_usd, short_cum_usd; by_leverage; outside_usd."})
+    clusters = fields.List(fields.Nested(LiquidationClusterSchema), metadata={"description": "Sorted by distance."})
+    max_pain = fields.Dict(allow_none=True, metadata={"description": "{long, short}: {price, notional_usd, "
+                                                                     "bin_usd, distance_pct} or null."})
+    heatmap = fields.Dict(metadata={"description": "time and price axes; data [[t, p, usd]] (sparse) or "
+                                                   "values[t][p] (dense)."})
+    swept = fields.List(fields.Nested(LiquidationSweptSchema), metadata={"description": "Model liquidations per bar."})
+
+
+def build_liquidations(market, args: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    bars = market.bars(args.get("exchange"), args["symbol"], args["timeframe"], limit=args["limit"],
+                       end=args.get("end"))
+    frame = bars.requested
+    start_bar, _ = market.resolve_range(args["timeframe"], args["limit"], None, args.get("end"))
+    # a few missing first bars (a gap) are the market service's warning; a history that starts later is a 400
+    slack = max(1, args["limit"] // 20) * timeframe_ms(args["timeframe"])
+    if frame.empty or int(frame["time"].iloc[0]) > start_bar + slack:
+        raise InvalidArgument(
+            f"lookback {args['lookback']} ({args['limit']} bars) is longer than the data: {len(frame)} bars "
+            "available", details={"field": "lookback", "requested_bars": args["limit"],
+                                  "available_bars": int(len(frame)),
+                                  "first_available": int(frame["time"].iloc[0]) if len(frame) else None})
+    include = params["include"]
+    model_params = LiquidationParams(max_heatmap_rows=params["heatmap_rows"])
+    result = estimate_liquidations(frame, model_params, bins=params["bins"], include=include,
+                                   leverage=params["leverage"])
+    body, shaping = result_payload(result, include, max_levels=params["max_levels"],
+                                   heatmap_format=params["heatmap_format"])
+    meta = dict(bars.meta, parameters=params, model=result.model,
+                warnings=list(bars.meta.get("warnings", [])) + result.warnings + shaping)
+    return {"meta": meta, **body}
+
+
+@blp.route("/liquidations")
+class Liquidations(MethodView):
+    @blp.arguments(LiquidationsQuerySchema, location="query")
+    @blp.response(200, LiquidationsResponseSchema)
+    @blp.alt_response(304, description="Not modified (If-None-Match matched).")
+    def get(self, args):
+        """Estimated liquidation levels and their map, clusters, max pain, heatmap and per-bar sweeps
+        (DOMAIN.md section 3). Every answer echoes the model's name, version and parameters in meta.model."""
+        params = {k: args[k] for k in ("bins", "leverage", "include", "heatmap_format", "heatmap_rows", "max_levels",
+                                       "lookback")}
+        return serve_overlay("liquidations", args, params,
+                             lambda: build_liquidations(services().market, args, params))
