@@ -55,7 +55,7 @@ def lookback_bars(lookback: str, timeframe: str) -> int:
 class LiquidationsQuerySchema(Schema):
     exchange = fields.String(load_default=None, metadata={"description": "sim (no network) or binance."})
     symbol = fields.String(load_default="BTCUSDT", validate=validate.Length(min=1, max=40))
-    timeframe = fields.String(load_default="1h", validate=validate.OneOf(list(TIMEFRAMES)))
+    timeframe = fields.String(load_default="1h", metadata={"enum": list(TIMEFRAMES), "description": "Bar size."})
     lookback = fields.String(load_default="7d", metadata={
         "description": "Position history the model uses: bars (\"500\") or a duration (12h, 7d, 30d, 90d, 1y)."})
     end = TimestampMs(load_default=None, metadata={"description": "Last bar (default: the last closed bar)."})
