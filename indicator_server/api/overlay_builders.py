@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..overlays.confluence import ConfluenceParams, compute_confluence
-from ..overlays.oi_delta import compute_oi_delta
+from ..overlays.oi_delta import OI_DELTA_COLUMNS, compute_oi_delta
 
 # RSI's Wilder average forgets its seed slowly: 300 earlier bars bring it within 1e-6 of TradingView's value
 # (DOMAIN.md section 6) whatever the requested range.
@@ -26,31 +26,18 @@ def records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
     return out.to_dict(orient="records")
 
 
+def fetch_bars(market, args: dict[str, Any], *, warmup: int):
+    """The request's bars from the market service, with ``warmup`` earlier bars for the indicators."""
+    return market.bars(args.get("exchange"), args["symbol"], args["timeframe"], limit=args["limit"],
+                       start=args.get("start"), end=args.get("end"), warmup=warmup)
+
+
 def build_oi_delta(market, args: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     window = params["zscore_window"]
-    bars = market.bars(
-        args.get("exchange"),
-        args["symbol"],
-        args["timeframe"],
-        limit=args["limit"],
-        start=args.get("start"),
-        end=args.get("end"),
-        warmup=window + 1,
-    )
+    bars = fetch_bars(market, args, warmup=window + 1)
     out = compute_oi_delta(bars.frame, zscore_window=window).iloc[bars.first :]
-    columns = [
-        "time",
-        "close",
-        "open_interest",
-        "open_interest_usd",
-        "delta",
-        "delta_usd",
-        "delta_pct",
-        "zscore",
-        "quadrant",
-    ]
     meta = dict(bars.meta, parameters=params)
-    return {"meta": meta, "series": records(out, columns)}
+    return {"meta": meta, "series": records(out, OI_DELTA_COLUMNS)}
 
 
 def confluence_params(params: dict[str, Any]) -> ConfluenceParams:
@@ -74,15 +61,7 @@ def cluster_frame(bars_frame: pd.DataFrame):
 
 def build_confluence(market, args: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     cparams = confluence_params(params)
-    bars = market.bars(
-        args.get("exchange"),
-        args["symbol"],
-        args["timeframe"],
-        limit=args["limit"],
-        start=args.get("start"),
-        end=args.get("end"),
-        warmup=RSI_WARMUP,
-    )
+    bars = fetch_bars(market, args, warmup=max(RSI_WARMUP, cparams.warmup_bars))
     clusters = cluster_frame(bars.frame) if params.get("clusters", True) else None
     out = compute_confluence(bars.frame, cparams, clusters=clusters)
     if clusters is not None:

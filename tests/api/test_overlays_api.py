@@ -162,3 +162,12 @@ def test_iso_start_end(client):
     body = r.get_json()
     assert r.status_code == 200, body
     assert [p["time"] for p in body["series"]] == [1738368000000 + i * 3_600_000 for i in range(6)]
+
+
+def test_confluence_warms_up_for_the_windows_asked(client):
+    """A 400-bar z-score window is defined from the first bar shown: the warm-up follows the parameters."""
+    r = client.get("/api/v1/overlays/confluence?exchange=binance&limit=5&zscore_window=400")
+    body = r.get_json()
+    assert r.status_code == 200, body
+    assert body["meta"]["parameters"]["funding_zscore_window"] == 400
+    assert all(p["funding_zscore"] is not None and p["oi_zscore"] is not None for p in body["series"])
