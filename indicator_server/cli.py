@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
+
+from .cli_import import add_import_parser, run_import
+from .schemas_cli import add_schemas_parser, run_schemas
 
 BANNER = """indicator-server {version} starting on http://{host}:{port}
   exchange data:  {exchanges} (default {default})   database: {database}
@@ -66,15 +68,6 @@ def _openapi(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _optional(module: str, adder: str, runner: str):
-    """Subcommands that live with their feature (archive import, schema generation)."""
-    try:
-        mod = importlib.import_module(f"indicator_server.{module}")
-    except ImportError:
-        return None
-    return getattr(mod, adder), getattr(mod, runner)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="indicator-server", description=__doc__)
     sub = parser.add_subparsers(dest="command")
@@ -88,15 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(func=_openapi)
-    for name, module, adder, runner in (
-        ("import", "cli_import", "add_import_parser", "run_import"),
-        ("schemas", "schemas_cli", "add_schemas_parser", "run_schemas"),
-    ):
-        found = _optional(module, adder, runner)
-        if found:
-            add, run = found
-            add(sub)
-            sub.choices[name].set_defaults(func=run)
+    add_import_parser(sub)
+    sub.choices["import"].set_defaults(func=run_import)
+    add_schemas_parser(sub)
+    sub.choices["schemas"].set_defaults(func=run_schemas)
     return parser
 
 
