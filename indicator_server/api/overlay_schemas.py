@@ -103,6 +103,12 @@ class MetaSchema(Schema):
     bars = fields.Integer()
     freshness = fields.Nested(FreshnessSchema)
     parameters = fields.Dict(metadata={"description": "Parameters the overlay was computed with."})
+    live = fields.Dict(
+        metadata={
+            "description": "Venues with a premium index (binance), on live ranges: mark_price, index_price, "
+            "predicted_funding_rate (of the coming event), next_funding_time, time."
+        }
+    )
     warnings = fields.List(fields.String())
 
 

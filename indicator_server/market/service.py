@@ -184,7 +184,38 @@ class MarketService:
             },
             "warnings": warnings,
         }
+        live = self._live_state(source, symbol, end_bar, timeframe)
+        if live is not None:
+            meta["live"] = live
         return Bars(frame=frame, first=first, meta=meta, funding=funding.frame, warnings=warnings)
+
+    def _live_state(self, source, symbol: str, end_bar: int, timeframe: str) -> dict[str, Any] | None:
+        """Mark price and the funding rate of the coming event, when the venue has them and the answer is live."""
+        if not hasattr(source, "fetch_premium_index") or self._offline(source):
+            return None
+        now = int(self.clock() * 1000)
+        if end_bar < now - now % timeframe_ms(timeframe) - timeframe_ms(timeframe):
+            return None  # a historical range: the current mark says nothing about it
+        key = (source.name, "premium", symbol)
+        with self._lock:
+            hit = self._memo.get(key)
+            if hit and hit[0] > time.monotonic():
+                return hit[1]
+        try:
+            premium = source.fetch_premium_index(symbol)
+        except UpstreamError as exc:
+            log.warning("%s premium index %s: %s", source.name, symbol, exc.message)
+            return None
+        state = {
+            "mark_price": premium["mark_price"],
+            "index_price": premium["index_price"],
+            "predicted_funding_rate": premium["last_funding_rate"],
+            "next_funding_time": premium["next_funding_time"],
+            "time": premium["time"],
+        }
+        with self._lock:
+            self._memo[key] = (time.monotonic() + max(1.0, self.settings.market_cache_seconds), state)
+        return state
 
     # -- fetching with store write-through --------------------------------------------------------------------
     def _get(self, source, kind: str, symbol: str, timeframe: str | None, start: int, end: int) -> _Piece:

@@ -69,3 +69,12 @@ def test_binance_timeout_is_504(client, binance_replay):
     binance_replay.script("/fapi/v1/premiumIndex", *[Scripted.slow(1.5)] * 2)
     r = client.get("/api/v1/overlays/oi-delta?exchange=binance&symbol=BTCUSDT&limit=50")
     assert r.status_code == 504 and r.get_json()["error"]["code"] == "upstream_timeout"
+
+
+def test_live_answers_carry_mark_price_and_predicted_funding(client):
+    body = client.get("/api/v1/overlays/confluence?exchange=binance&symbol=BTCUSDT&limit=20").get_json()
+    live = body["meta"]["live"]
+    assert live["mark_price"] > 0 and live["next_funding_time"] > body["meta"]["end"]
+    assert isinstance(live["predicted_funding_rate"], float)
+    past = client.get("/api/v1/overlays/oi-delta?exchange=binance&start=2026-05-01&limit=5").get_json()
+    assert "live" not in past["meta"]
