@@ -4,7 +4,8 @@
                                                       [--repeat 5]
 
 Full product = levels + sweeps, map, clusters, max pain, swept per bar and the heatmap (500 price bins, at most
-2,000 time rows), 5 leverage tiers x 2 sides, OI flow. Data: Binance BTCUSDT 1h klines from
+2,000 time rows), 5 leverage tiers x 2 sides, the model's default parameters (``--flow oi|volume|blend``
+overrides the flow source). Data: Binance BTCUSDT 1h klines from
 ../shared/data/binance-btcusdt/klines-1h.csv, tiled in time (each copy rescaled to continue the previous one) up
 to 100,000 bars, with a seeded synthetic open interest (the klines carry none). Sizes are timed interleaved
 (A B C A B C ...) because these machines' CPU speed swings ~2x within minutes; the table shows the best and the
@@ -71,11 +72,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,8760,10000,100000")
     parser.add_argument("--loop-max", type=int, default=10_000, help="largest size the loop reference runs on")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--flow", choices=["oi", "volume", "blend"], default=None, help="default: the model's")
     args = parser.parse_args(argv)
     if not DATA.exists():
         sys.exit(f"{DATA} is missing: the benchmark needs ../shared/data beside the checkout")
     sizes = [int(s) for s in args.sizes.split(",")]
-    params = LiquidationParams()
+    params = LiquidationParams() if args.flow is None else LiquidationParams(flow_source=args.flow)
+    print(f"flow source: {params.flow_source}")
     full = binance_bars(DATA, max(sizes))
     frames = {n: full.iloc[:n].reset_index(drop=True) for n in sizes}
     for n in sizes:  # warm-up: imports, first touch of buffers
