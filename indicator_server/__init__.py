@@ -41,7 +41,7 @@ def create_app(
     app.config.update(
         API_TITLE="indicator-server",
         API_VERSION=__version__,
-        OPENAPI_VERSION="3.1.0",
+        OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
