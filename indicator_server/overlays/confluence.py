@@ -20,7 +20,9 @@ Sign convention: negative = downside risk (crowded longs, long-liquidation casca
 - clusters: ``w_c * (S - L)`` with ``L = proximity * size`` of the long-liquidation cluster below price and
   ``S`` the same for the short cluster above:
   ``proximity = clip(1 - |distance_pct| / cluster_near_pct, 0, 1)``,
-  ``size = clip(cluster_usd / (cluster_full_share * open_interest_usd), 0, 1)``. 0 when no clusters are given.
+  ``size`` = the cluster's percentile among that side's nearest clusters of the last ``cluster_rank_window``
+  bars (1 = the largest seen). Ranking instead of a share of OI keeps the component independent of the
+  liquidation model's notional calibration. 0 when no clusters are given.
 
 Every component is monotone: the score falls as funding, OI (when funding is positive), RSI, the long/short
 ratio or the long cluster grows, and rises with the short cluster. Flipping funding, mirroring RSI (100 -
@@ -78,14 +80,17 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return np.clip(x, 0.0, 1.0)
 
 
-def cluster_strength(distance_pct, cluster_usd, open_interest_usd, params: ConfluenceParams) -> np.ndarray:
-    """Proximity times size of a cluster, in [0, 1]; NaN where any input is missing."""
+def cluster_size(cluster_usd: pd.Series, window: int) -> np.ndarray:
+    """Percentile of each bar's cluster among the last ``window`` bars' clusters (ties count as the largest),
+    in (0, 1]; NaN where there is no cluster."""
+    usd = pd.Series(np.asarray(cluster_usd, dtype="float64"))
+    return usd.rolling(window, min_periods=1).rank(pct=True, method="max").to_numpy()
+
+
+def cluster_strength(distance_pct, size, params: ConfluenceParams) -> np.ndarray:
+    """Proximity times size (a percentile from ``cluster_size``), in [0, 1]; NaN where any input is missing."""
     distance = np.abs(np.asarray(distance_pct, dtype="float64"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        size = np.asarray(cluster_usd, dtype="float64") / (
-            params.cluster_full_share * np.asarray(open_interest_usd, dtype="float64")
-        )
-    return _unit(1.0 - distance / params.cluster_near_pct) * _unit(size)
+    return _unit(1.0 - distance / params.cluster_near_pct) * _unit(np.asarray(size, dtype="float64"))
 
 
 def score_components(
@@ -165,12 +170,12 @@ def compute_confluence(
         if missing:
             raise ValueError(f"clusters frame lacks columns {missing}")
         clusters = clusters.reindex(bars.index)
-        oi_usd = oi["open_interest_usd"].to_numpy()
+        window = params.cluster_rank_window
         long_strength = cluster_strength(
-            clusters["long_cluster_distance_pct"], clusters["long_cluster_usd"], oi_usd, params
+            clusters["long_cluster_distance_pct"], cluster_size(clusters["long_cluster_usd"], window), params
         )
         short_strength = cluster_strength(
-            clusters["short_cluster_distance_pct"], clusters["short_cluster_usd"], oi_usd, params
+            clusters["short_cluster_distance_pct"], cluster_size(clusters["short_cluster_usd"], window), params
         )
     ratio = bars["long_short_ratio"].astype("float64")
     parts = score_components(

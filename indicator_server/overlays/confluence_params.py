@@ -35,8 +35,9 @@ class ConfluenceParams:
     long_short_cap: float = 2.0
     # A liquidation cluster counts when within this % of the close, linearly more the closer it is ...
     cluster_near_pct: float = 3.0
-    # ... and its size saturates at this share of the open interest's USD value.
-    cluster_full_share: float = 0.05
+    # ... and its size counts as its percentile among the clusters of the last this-many bars: scale-free, so the
+    # liquidation model's notional calibration (and a venue's share of the market) does not change the score.
+    cluster_rank_window: int = 168
     weight_funding: float = 35.0
     weight_oi: float = 20.0
     weight_rsi: float = 15.0
@@ -52,12 +53,12 @@ class ConfluenceParams:
         for name in ("rsi_length",):
             if getattr(self, name) < 1:
                 problems[name] = "must be >= 1"
-        for name in ("funding_zscore_window", "oi_zscore_window"):
+        for name in ("funding_zscore_window", "oi_zscore_window", "cluster_rank_window"):
             if getattr(self, name) < 2:
                 problems[name] = "must be >= 2"
         if not 0 < self.rsi_oversold < self.rsi_overbought < 100:
             problems["rsi_oversold"] = "need 0 < rsi_oversold < rsi_overbought < 100"
-        for name in ("zscore_cap", "long_short_neutral", "cluster_near_pct", "cluster_full_share"):
+        for name in ("zscore_cap", "long_short_neutral", "cluster_near_pct"):
             if not getattr(self, name) > 0:
                 problems[name] = "must be > 0"
         if not self.long_short_cap > 1:
@@ -117,4 +118,5 @@ class ConfluenceParams:
             self.funding_zscore_window - 1,
             self.oi_zscore_window,  # the delta z-score needs window deltas, i.e. window + 1 OI values
             self.rsi_length * RSI_WARMUP_FACTOR,
+            self.cluster_rank_window - 1,
         )

@@ -16,6 +16,7 @@ from indicator_server.overlays.confluence import (
     COMPONENTS,
     CONFLUENCE_COLUMNS,
     classify_regime,
+    cluster_size,
     cluster_strength,
     compute_confluence,
     score_components,
@@ -84,21 +85,32 @@ def test_missing_inputs_count_zero_and_funding_is_required():
 
 
 @pytest.mark.parametrize(
-    ("distance_pct", "usd", "oi_usd", "strength"),
+    ("distance_pct", "size", "strength"),
     [
-        (0.0, 5e6, 1e8, 1.0),  # at price, 5 % of OI: full
-        (1.5, 5e6, 1e8, 0.5),  # half of the 3 % reach
-        (-1.5, 5e6, 1e8, 0.5),  # the sign of the distance is ignored
-        (3.0, 5e6, 1e8, 0.0),  # at the edge of the reach
-        (1.5, 2.5e6, 1e8, 0.25),  # half size, half distance
-        (0.0, 5e7, 1e8, 1.0),  # size saturates
-        (1.0, np.nan, 1e8, np.nan),  # no cluster
-        (1.0, 5e6, np.nan, np.nan),  # no OI to size it against
+        (0.0, 1.0, 1.0),  # at price, the largest cluster of the window: full
+        (1.5, 1.0, 0.5),  # half of the 3 % reach
+        (-1.5, 1.0, 0.5),  # the sign of the distance is ignored
+        (3.0, 1.0, 0.0),  # at the edge of the reach
+        (1.5, 0.5, 0.25),  # median size, half distance
+        (1.0, np.nan, np.nan),  # no cluster
     ],
 )
-def test_cluster_strength_table(distance_pct, usd, oi_usd, strength):
-    got = cluster_strength(np.array([distance_pct]), np.array([usd]), np.array([oi_usd]), DEFAULTS)[0]
-    assert got == pytest.approx(strength, nan_ok=True)
+def test_cluster_strength_table(distance_pct, size, strength):
+    got = cluster_strength(np.array([distance_pct]), np.array([size]), DEFAULTS)[0]
+    if np.isnan(strength):
+        assert np.isnan(got)
+    else:
+        assert got == pytest.approx(strength)
+
+
+def test_cluster_size_is_a_percentile_of_recent_clusters():
+    usd = pd.Series([10.0, 1.0, 5.0, np.nan, 20.0, 20.0])
+    got = cluster_size(usd, window=3)
+    # [10] -> 1; [10, 1] -> 1 is the smaller of 2; [10, 1, 5] -> 5 is 2nd of 3; NaN stays NaN;
+    # [5, nan, 20] -> largest of 2; [nan, 20, 20] -> ties count as the largest
+    np.testing.assert_allclose(got, [1.0, 0.5, 2 / 3, np.nan, 1.0, 1.0])
+    # scale-free: the liquidation model's calibration does not move the component
+    np.testing.assert_allclose(cluster_size(usd * 0.0893, window=3), got)
 
 
 def test_regime_labels():
@@ -290,7 +302,7 @@ def test_clusters_strengthen_and_are_explained():
     clusters = pd.DataFrame(
         {
             "long_cluster_distance_pct": 1.0,
-            "long_cluster_usd": 0.1 * bars["open_interest_usd"],
+            "long_cluster_usd": 5e6,  # the same size every bar: as large as any in the window
             "short_cluster_distance_pct": np.nan,
             "short_cluster_usd": np.nan,
         },
