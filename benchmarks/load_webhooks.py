@@ -257,7 +257,7 @@ def verify(database_url: str, items: list[Item]) -> dict:
 def run(alerts: int = 20_000, workers: int = 2, concurrency: int = 16, chunks: int = 4, health_share: float = 0.5,
         kill: bool = True, context: bool = True, database_url: str | None = None, max_seconds: float = 600,
         dup_share: float = 0.05, invalid_share: float = 0.05, seed: int = 7, quiet: bool = False,
-        drain_seconds: float = 90) -> dict:
+        drain_seconds: float = 90, kills: int = 1) -> dict:
     tmp = tempfile.mkdtemp(prefix="load-webhooks-")
     database_url = database_url or f"sqlite:///{tmp}/load.db"
     items = build_items(alerts, dup_share, invalid_share, seed)
@@ -269,17 +269,20 @@ def run(alerts: int = 20_000, workers: int = 2, concurrency: int = 16, chunks: i
     killed: list[int] = []
     done = [0]
     done_lock = threading.Lock()
-    kill_at = alerts // 2
+    # SIGKILLs spread evenly over the run (one, by default, halfway); with several, some land on a request in
+    # flight, between the commit and the reply: the resend must then find the stored alert, not store another.
+    kill_points = [alerts * (k + 1) // (kills + 1) for k in range(kills)] if kill else []
 
     def maybe_kill():
         with done_lock:
             done[0] += 1
-            trigger = kill and not killed and done[0] >= kill_at
+            trigger = len(killed) < len(kill_points) and done[0] >= kill_points[len(killed)]
             if trigger:
                 victims = worker_pids(proc.pid)
                 if victims:
-                    os.kill(victims[0], signal.SIGKILL)
-                    killed.append(victims[0])
+                    victim = victims[len(killed) % len(victims)]
+                    os.kill(victim, signal.SIGKILL)
+                    killed.append(victim)
 
     try:
         per_chunk = -(-alerts // chunks)
@@ -352,13 +355,14 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--no-kill", action="store_true")
+    parser.add_argument("--kills", type=int, default=1, help="SIGKILLs spread over the run (default 1)")
     parser.add_argument("--no-context", action="store_true", help="CONTEXT_WORKER=false")
     parser.add_argument("--database-url", help="e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test "
                                                "(default: a fresh SQLite file)")
     parser.add_argument("--max-seconds", type=float, default=600)
     args = parser.parse_args(argv)
     report = run(args.alerts, args.workers, args.concurrency, kill=not args.no_kill, context=not args.no_context,
-                 database_url=args.database_url, max_seconds=args.max_seconds)
+                 database_url=args.database_url, max_seconds=args.max_seconds, kills=args.kills)
     return 1 if report["problems"] or report["status_5xx"] else 0
 
 
