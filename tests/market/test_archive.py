@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import os
-import uuid
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
 
 from indicator_server.cli_import import add_import_parser, run_import
 from indicator_server.market import archive
 from indicator_server.market.archive import ArchiveError, describe, import_paths, to_epoch_ms
 from indicator_server.store.db import Database
 from indicator_server.store.market_repo import MarketRepository
+from tests.conftest import IN_CI
+from tests.services import postgres_schema
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "binance-btcusdt"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 HOUR = 3_600_000
 JAN = (1735689600000, 1738368000000)  # [2025-01-01, 2025-02-01) UTC
 ARCHIVE_KLINE_HEADER = ["open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume",
@@ -345,21 +342,8 @@ def test_indicator_server_main_runs_the_import(tmp_path, klines, capsys):
 @pytest.fixture
 def pg_url():
     """A throw-away schema on the local PostgreSQL; skipped only outside CI when the server is unreachable."""
-    try:
-        engine = create_engine(PG_URL)
-        with engine.connect():
-            pass
-    except Exception as exc:  # the driver's connection error, whatever its class
-        if IN_CI:
-            raise
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 ({type(exc).__name__})")
-    schema = f"import_test_{uuid.uuid4().hex[:12]}"
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    with postgres_schema("import_test") as url:
+        yield url
 
 
 @pytest.mark.postgres

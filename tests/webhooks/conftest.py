@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
 from sqlalchemy import create_engine, text
 
 from indicator_server import create_app
 from indicator_server.config import Settings
-from tests.conftest import IN_CI, Clock, shared_data
+from tests.conftest import Clock, shared_data
 from tests.fakes import FakeSource, load_binance_1h
+from tests.services import postgres_schema
 
 SECRET = "tv-secret-0123456789"
 OLD_SECRET = "tv-old-secret"
-PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def build_app(settings: Settings, clock, sources=None):
@@ -32,21 +29,8 @@ def close_app(app) -> None:
 @pytest.fixture(scope="session")
 def pg_schema():
     """A fresh schema on the local PostgreSQL for this session (skipped outside CI when unreachable)."""
-    try:
-        engine = create_engine(PG_URL)
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        if IN_CI:
-            raise
-        pytest.skip(f"PostgreSQL at {PG_URL} not reachable: {type(exc).__name__}")
-    schema = "wh_" + uuid.uuid4().hex[:10]
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
+    with postgres_schema("wh") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import orjson
@@ -11,11 +10,10 @@ import pytest
 from indicator_server.errors import RateLimited
 from indicator_server.webhooks.auth import TRADINGVIEW_IPS, AddressPolicy, secret_matches
 from indicator_server.webhooks.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from tests.conftest import IN_CI, Clock
+from tests.conftest import Clock
+from tests.services import require_redis
 
 from .conftest import StubBinance, alert, build_app, close_app, signal_count
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def test_secret_matches_any_configured_secret():
@@ -105,15 +103,7 @@ def test_flood_gets_429_with_retry_after_and_nothing_stored(tmp_path):
 
 @pytest.fixture
 def redis_url():
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
-    except Exception as exc:
-        if IN_CI:
-            raise
-        pytest.skip(f"Redis at {REDIS_URL} not reachable: {type(exc).__name__}")
-    return REDIS_URL
+    return require_redis()
 
 
 @pytest.mark.redis
