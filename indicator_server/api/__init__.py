@@ -53,10 +53,11 @@ def _register_docs_assets(app: Flask) -> None:
 
 
 def init_api(app: Flask) -> Api:
-    from . import calculator, health, liquidations, overlays, signals, webhooks
+    from . import calculator, chart, health, liquidations, overlays, pictures, pine_generated, signals, udf, webhooks
 
     api = Api(app)
-    for module in (health, overlays, liquidations, calculator, webhooks, signals):
+    for module in (health, overlays, liquidations, pictures, pine_generated, calculator, webhooks, signals, udf,
+                   chart):
         api.register_blueprint(module.blp)
     _register_docs_assets(app)
     app.extensions["indicator_api"] = api

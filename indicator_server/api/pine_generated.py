@@ -1,0 +1,7 @@
+"""(being built: issue 7)"""
+
+from __future__ import annotations
+
+from . import Blueprint
+
+blp = Blueprint("pine_generated", __name__)
