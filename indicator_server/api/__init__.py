@@ -53,11 +53,24 @@ def _register_docs_assets(app: Flask) -> None:
 
 
 def init_api(app: Flask) -> Api:
-    from . import calculator, chart, health, liquidations, overlays, pictures, pine_generated, signals, udf, webhooks
+    from . import (
+        calculator,
+        candles,
+        chart,
+        health,
+        liquidations,
+        overlays,
+        pictures,
+        pine_generated,
+        signals,
+        udf,
+        webhooks,
+    )
 
     api = Api(app)
-    for module in (health, overlays, liquidations, pictures, pine_generated, calculator, webhooks, signals, udf,
-                   chart):
+    modules = (health, candles, overlays, liquidations, pictures, pine_generated, calculator, webhooks, signals, udf,
+               chart)
+    for module in modules:
         api.register_blueprint(module.blp)
     _register_docs_assets(app)
     app.extensions["indicator_api"] = api

@@ -32,6 +32,16 @@ def fetch_bars(market, args: dict[str, Any], *, warmup: int):
                        start=args.get("start"), end=args.get("end"), warmup=warmup)
 
 
+CANDLE_COLUMNS = ["time", "open", "high", "low", "close", "volume", "quote_volume", "taker_buy_volume", "trades"]
+
+
+def build_candles(market, args: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Closed OHLCV bars as the exchange reported them (no warm-up: nothing is computed on them)."""
+    bars = fetch_bars(market, args, warmup=0)
+    meta = dict(bars.meta, parameters=params)
+    return {"meta": meta, "series": records(bars.requested, CANDLE_COLUMNS)}
+
+
 def build_oi_delta(market, args: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     window = params["zscore_window"]
     bars = fetch_bars(market, args, warmup=window + 1)
