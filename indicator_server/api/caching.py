@@ -5,6 +5,11 @@ fetched (the range only moves when a bar closes), so repeated polls within a bar
 touching the exchange or the maths. A body whose last bar is missing (the exchange lags) is cached only briefly.
 When building fails upstream, the last good body for the same request (without an explicit range) is served
 marked stale.
+
+Bodies other than JSON (a PNG, a generated Pine script) go through the same mechanism: the view passes
+``render`` (payload -> bytes) and ``mimetype``. The ETag is the hash of the rendered bytes, so a renderer must be
+deterministic for ETags to agree across workers. A stale non-JSON body cannot be edited to say so: it is served
+as stored with ``X-Cache: stale`` and a ``Warning: 110`` header (RFC 7234 section 5.5.1).
 """
 
 from __future__ import annotations
@@ -42,11 +47,14 @@ def _etag(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
-def _respond(body: bytes, etag: str, max_age: int, cache_state: str) -> Response:
+JSON = "application/json"
+
+
+def _respond(body: bytes, etag: str, max_age: int, cache_state: str, mimetype: str = JSON) -> Response:
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        response = Response(body, status=200, mimetype="application/json")
+        response = Response(body, status=200, mimetype=mimetype)
     response.set_etag(etag)
     response.headers["Cache-Control"] = f"public, max-age={max(0, max_age)}"
     response.headers["X-Cache"] = cache_state
@@ -63,9 +71,19 @@ def _unpack(value: bytes) -> tuple[str, bytes]:
 
 
 def serve_overlay(
-    name: str, args: dict[str, Any], params: dict[str, Any], build: Callable[[], dict[str, Any]]
+    name: str,
+    args: dict[str, Any],
+    params: dict[str, Any],
+    build: Callable[[], dict[str, Any]],
+    *,
+    render: Callable[[dict[str, Any]], bytes] | None = None,
+    mimetype: str = JSON,
 ) -> Response:
-    """Answer ``build()``'s payload for this request, from the cache when the bar range has not moved."""
+    """Answer ``build()``'s payload for this request, from the cache when the bar range has not moved.
+
+    ``render`` turns the payload into the body (default: JSON via ``dumps``), served as ``mimetype`` (a text
+    type gets ``; charset=utf-8`` from Werkzeug). ``name`` must differ per body type: it is part of the key."""
+    encode = dumps if render is None else render
     svc = services()
     source = svc.market.source(args.get("exchange"))
     timeframe = args["timeframe"]
@@ -84,13 +102,13 @@ def serve_overlay(
     cached = svc.cache.get(key)
     if cached is not None:
         etag, body = _unpack(cached)
-        return _respond(body, etag, bar_ttl, "hit")
+        return _respond(body, etag, bar_ttl, "hit", mimetype)
 
     with _lock_for(key):
         cached = svc.cache.get(key)
         if cached is not None:
             etag, body = _unpack(cached)
-            return _respond(body, etag, bar_ttl, "hit")
+            return _respond(body, etag, bar_ttl, "hit", mimetype)
         rolling = args.get("start") is None and args.get("end") is None
         try:
             payload = build()
@@ -98,18 +116,23 @@ def serve_overlay(
             stale = svc.cache.get("last|" + request_key) if rolling else None
             if stale is None:
                 raise
-            return _serve_stale(stale, exc)
-        body = dumps(payload)
+            return _serve_stale(stale, exc, mimetype, editable=render is None)
+        body = encode(payload)
         etag = _etag(body)
         complete = payload.get("meta", {}).get("end") == end_bar and not payload["meta"]["freshness"]["stale"]
         ttl = bar_ttl if complete else max(1, int(svc.settings.market_cache_seconds))
         svc.cache.set(key, _pack(etag, body), ttl)
         if rolling and complete:
             svc.cache.set("last|" + request_key, _pack(etag, body), _LAST_GOOD_TTL)
-        return _respond(body, etag, ttl, "miss")
+        return _respond(body, etag, ttl, "miss", mimetype)
 
 
-def _serve_stale(stale: bytes, exc: UpstreamError) -> Response:
+def _serve_stale(stale: bytes, exc: UpstreamError, mimetype: str = JSON, *, editable: bool = True) -> Response:
+    if not editable:
+        etag, body = _unpack(stale)
+        response = _respond(body, etag, 0, "stale", mimetype)
+        response.headers["Warning"] = f'110 - "upstream failed ({exc.code}); serving the last good answer"'
+        return response
     _, body = _unpack(stale)
     payload = orjson.loads(body)
     meta = payload.setdefault("meta", {})
