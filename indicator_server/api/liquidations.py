@@ -7,6 +7,7 @@ Thin view: arguments through ``LiquidationsQuerySchema``, bars through ``service
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from flask.views import MethodView
@@ -39,6 +40,7 @@ MAX_LOOKBACK_BARS = 20_000
 _UNITS_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000, "y": 365 * 86_400_000}
 _DURATION = re.compile(r"^(\d+)([mhdwy])$")
 _TIERS = LiquidationParams().leverage_tiers
+DEFAULT_HEATMAP_ROWS = 500
 
 
 def lookback_bars(lookback: str, timeframe: str) -> int:
@@ -67,8 +69,9 @@ class LiquidationsQuerySchema(Schema):
     include = fields.String(load_default=",".join(DEFAULT_INCLUDE), metadata={
         "description": f"Parts to answer, comma-separated, from {', '.join(PARTS)} (heatmap only on request)."})
     heatmap_format = fields.String(load_default="sparse", validate=validate.OneOf(["sparse", "dense"]))
-    heatmap_rows = fields.Integer(load_default=500, validate=validate.Range(min=10, max=2000), metadata={
-        "description": "Time rows of the heatmap at most (every k-th bar, ending at the last one)."})
+    heatmap_rows = fields.Integer(load_default=DEFAULT_HEATMAP_ROWS, validate=validate.Range(min=10, max=2000),
+                                  metadata={"description": "Time rows of the heatmap at most (every k-th bar, "
+                                                           "ending at the last one)."})
     max_levels = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000),
                                 metadata={"description": "Open levels listed, largest first."})
 
@@ -99,7 +102,8 @@ class LiquidationsQuerySchema(Schema):
             raise ValidationError(f"lookback is {bars} bars of {data['timeframe']}; allowed 1..{MAX_LOOKBACK_BARS}",
                                   field_name="lookback")
         data["limit"], data["start"] = bars, None
-        data["include"] = sorted({p.strip() for p in data["include"].split(",") if p.strip()})
+        if "include" in data:  # a derived schema (.png, .pine) may exclude it and choose its parts itself
+            data["include"] = sorted({p.strip() for p in data["include"].split(",") if p.strip()})
         data["leverage"] = None if data["leverage"] is None else list(leverage_for_names(data["leverage"].split(","),
                                                                                         _TIERS))
         return data
@@ -147,7 +151,10 @@ class LiquidationsResponseSchema(Schema):
     swept = fields.List(fields.Nested(LiquidationSweptSchema), metadata={"description": "Model liquidations per bar."})
 
 
-def build_liquidations(market, args: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+def estimate_for_request(market, args: dict[str, Any], params: dict[str, Any]):
+    """The bars of the request (``market.bars(...)``: ``.requested`` frame with OHLC, ``.meta``) and the model's
+    ``LiquidationResult`` on them with ``params`` (bins, include, heatmap_rows, leverage); a lookback longer than
+    the data is a 400. Shared by the JSON view, the PNG pictures and the generated Pine."""
     bars = market.bars(args.get("exchange"), args["symbol"], args["timeframe"], limit=args["limit"],
                        end=args.get("end"))
     frame = bars.requested
@@ -161,14 +168,23 @@ def build_liquidations(market, args: dict[str, Any], params: dict[str, Any]) -> 
                                   "available_bars": int(len(frame)),
                                   "first_available": int(frame["time"].iloc[0]) if len(frame) else None})
     include = params["include"]
-    model_params = LiquidationParams(max_heatmap_rows=params["heatmap_rows"])
+    model_params = LiquidationParams(max_heatmap_rows=params.get("heatmap_rows", DEFAULT_HEATMAP_ROWS))
     result = estimate_liquidations(frame, model_params, bins=params["bins"], include=include,
                                    leverage=params["leverage"])
+    return bars, result
+
+
+def liquidations_meta(bars, result, params: dict[str, Any], shaping: Iterable[str] = ()) -> dict[str, Any]:
+    return dict(bars.meta, parameters=params, model=result.model,
+                warnings=list(bars.meta.get("warnings", [])) + result.warnings + list(shaping))
+
+
+def build_liquidations(market, args: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    bars, result = estimate_for_request(market, args, params)
+    include = params["include"]
     body, shaping = result_payload(result, include, max_levels=params["max_levels"],
                                    heatmap_format=params["heatmap_format"])
-    meta = dict(bars.meta, parameters=params, model=result.model,
-                warnings=list(bars.meta.get("warnings", [])) + result.warnings + shaping)
-    return {"meta": meta, **body}
+    return {"meta": liquidations_meta(bars, result, params, shaping), **body}
 
 
 @blp.route("/liquidations")
