@@ -37,11 +37,32 @@ from .udf_schemas import (
 )
 from .udf_service import history_payload, listed_symbols, marks_table, regime_args, regime_payload, resolve_symbol
 
-blp = Blueprint("udf", __name__, url_prefix="/udf",
+
+class _NoJsonDefaultError:
+    """The Api as the response documenter sees it, minus its default error (the JSON shape): every /udf view
+    documents UDF's error form as its default response instead."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def __init__(self, api) -> None:
+        self._api = api
+
+    def __getattr__(self, name: str):
+        return getattr(self._api, name)
+
+
+class UdfBlueprint(Blueprint):
+    @staticmethod
+    def _prepare_response_doc(doc, doc_info, *, api, spec, **kwargs):
+        return Blueprint._prepare_response_doc(doc, doc_info, api=_NoJsonDefaultError(api), spec=spec, **kwargs)
+
+
+blp = UdfBlueprint("udf", __name__, url_prefix="/udf",
                 description="TradingView UDF datafeed (Charting Library / Trading Platform): candles and each "
                             "overlay series as symbols, the signal log as marks, regime changes as timescale marks.")
 
-_ERRORS = {"description": "UDF error form; also 404 (unknown symbol), 502/503/504 (exchange failed)."}
+_ERRORS = {"description": "Bad argument, in UDF's error form (as every /udf error)."}
+_DEFAULT = {"description": "UDF error form: 404 unknown symbol or path, 405, 502/503/504 the exchange failed."}
 
 
 def _json(payload) -> Response:
@@ -83,6 +104,7 @@ def _udf_cors_and_errors(response: Response) -> Response:
 @blp.route("/config")
 class Config(MethodView):
     @blp.response(200, UdfConfigSchema)
+    @blp.alt_response("default", schema=UdfErrorSchema, **_DEFAULT)
     def get(self):
         """Datafeed configuration (the adapter's onReady): search and per-symbol resolve, marks, server time."""
         svc = services()
@@ -102,6 +124,7 @@ class Config(MethodView):
 class Symbols(MethodView):
     @blp.arguments(UdfSymbolQuerySchema, location="query")
     @blp.response(200, UdfSymbolInfoSchema)
+    @blp.alt_response("default", schema=UdfErrorSchema, **_DEFAULT)
     @blp.alt_response(400, schema=UdfErrorSchema, **_ERRORS)
     def get(self, args):
         """Symbol info of EXCHANGE:SYMBOL or EXCHANGE:SYMBOL:SERIES."""
@@ -112,6 +135,8 @@ class Symbols(MethodView):
 class Search(MethodView):
     @blp.arguments(UdfSearchQuerySchema, location="query")
     @blp.response(200, UdfSearchItemSchema(many=True))
+    @blp.alt_response("default", schema=UdfErrorSchema, **_DEFAULT)
+    @blp.alt_response(400, schema=UdfErrorSchema, **_ERRORS)
     def get(self, args):
         """Listed symbols and their overlay series whose ticker contains the query."""
         items = search_items(listed_symbols(services()), args["query"], type_=args["type"],
@@ -123,6 +148,7 @@ class Search(MethodView):
 class History(MethodView):
     @blp.arguments(UdfHistoryQuerySchema, location="query")
     @blp.response(200, UdfHistorySchema)
+    @blp.alt_response("default", schema=UdfErrorSchema, **_DEFAULT)
     @blp.alt_response(400, schema=UdfErrorSchema, **_ERRORS)
     @blp.alt_response(304, description="Not modified (If-None-Match matched).")
     def get(self, args):
@@ -150,7 +176,9 @@ class History(MethodView):
 
 @blp.route("/time")
 class Time(MethodView):
-    @blp.response(200, content_type="text/plain", description="Server time, Unix seconds, as plain text.")
+    @blp.response(200, {"type": "string", "example": "1780317296"}, content_type="text/plain",
+                  description="Server time, Unix seconds, as plain text.")
+    @blp.alt_response("default", schema=UdfErrorSchema, **_DEFAULT)
     def get(self):
         """Server time in Unix seconds (plain text, as the adapter parseInt()s it)."""
         return Response(str(int(services().clock())), mimetype="text/plain")
@@ -160,6 +188,7 @@ class Time(MethodView):
 class Marks(MethodView):
     @blp.arguments(UdfRangeQuerySchema, location="query")
     @blp.response(200, UdfMarksSchema)
+    @blp.alt_response("default", schema=UdfErrorSchema, **_DEFAULT)
     @blp.alt_response(400, schema=UdfErrorSchema, **_ERRORS)
     def get(self, args):
         """The signal log (TradingView alerts received) of the symbol's exchange and market in [from, to]."""
@@ -174,6 +203,7 @@ class Marks(MethodView):
 class TimescaleMarks(MethodView):
     @blp.arguments(UdfRangeQuerySchema, location="query")
     @blp.response(200, UdfTimescaleMarkSchema(many=True))
+    @blp.alt_response("default", schema=UdfErrorSchema, **_DEFAULT)
     @blp.alt_response(400, schema=UdfErrorSchema, **_ERRORS)
     def get(self, args):
         """Confluence regime changes (into long cascade risk, short squeeze risk, back to neutral) in

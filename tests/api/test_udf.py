@@ -275,3 +275,16 @@ def test_timescale_marks_are_regime_changes(client):
     assert [m["label"] for m in marks] == [labels[row["regime"]] for row in changes]
     assert all(set(m) == {"id", "time", "color", "label", "tooltip"} and m["tooltip"] for m in marks)
     assert len({m["id"] for m in marks}) == len(marks)
+
+
+def test_openapi_documents_the_udf_endpoints_and_their_error_form(client):
+    spec = client.get("/openapi.json").get_json()
+    paths = {p: item["get"] for p, item in spec["paths"].items() if p.startswith("/udf/")}
+    assert set(paths) == {f"/udf/{n}" for n in ("config", "symbols", "search", "history", "time", "marks",
+                                                 "timescale_marks")}
+    for path, operation in paths.items():
+        default = operation["responses"]["default"]["content"]["application/json"]["schema"]
+        assert default == {"$ref": "#/components/schemas/UdfError"}, path
+    names = [p["name"] for p in paths["/udf/history"]["parameters"]]
+    assert names == ["symbol", "resolution", "from", "to", "countback"]
+    assert "text/plain" in paths["/udf/time"]["responses"]["200"]["content"]
