@@ -38,7 +38,7 @@ def comment_text(text: str) -> str:
 def pine_float(value: float, decimals: int = 8) -> str:
     if value is None or not math.isfinite(value):
         raise ValueError(f"not a finite number: {value!r}")
-    text = f"{value:.{decimals}f}".rstrip("0")
+    text = f"{value:.{max(1, decimals)}f}".rstrip("0")  # at least one decimal: a float literal
     return text + "0" if text.endswith(".") else text
 
 
@@ -57,9 +57,10 @@ def _usd(usd: float) -> str:
 
 
 def _price_decimals(price: float | None) -> int:
+    """Decimals written: 2 at 100,000 and above, more for smaller prices (8 significant figures or so)."""
     if price is None or not math.isfinite(price) or price <= 0:
         return 2
-    return int(min(8, max(0, 5 - math.floor(math.log10(price)))))
+    return int(min(10, max(2, 7 - math.floor(math.log10(price)))))
 
 
 def header_lines(meta: dict[str, Any], counts: dict[str, int], current_until: int, generator: str) -> list[str]:
