@@ -95,7 +95,7 @@ def test_rsi_equals_tradingview_export():
         **{c: export[c].astype("float64") for c in ("open", "high", "low", "close")},
         "volume": 0.0,
     })
-    pine = run_pine("confluence.pine", bars, {"Funding window": 2, "OI z-score window": 2}, symbol="CME_MINI:NQ1!")
+    pine = run_pine("confluence.pine", bars, symbol="CME_MINI:NQ1!")
     rsi = plot_array(pine, "RSI")
     assert np.abs(rsi[500:] - export["RSI"].to_numpy()[500:]).max() < RSI_TOLERANCE
 

@@ -139,3 +139,59 @@ def test_default_inputs_request_the_oi_and_funding_symbols(name, symbols, sol_ba
         )
     else:
         assert requested == symbols
+
+
+def pine_defaults(name: str) -> dict[str, str]:
+    return {title: default.strip().strip('"') for _, default, title in INPUT.findall((PINE / name).read_text())}
+
+
+def server_defaults() -> dict[str, dict[str, object]]:
+    """What each Pine input must default to: the server's own defaults, read from the server's code."""
+    from indicator_server.overlays.confluence_params import ConfluenceParams
+    from indicator_server.overlays.funding import DEFAULT_INTERVAL_HOURS
+    from indicator_server.overlays.liquidations.flow import bracket_for
+    from indicator_server.overlays.liquidations.model import DEFAULT_BINS
+    from indicator_server.overlays.liquidations.params import LiquidationParams
+    from indicator_server.overlays.oi_delta import OI_ZSCORE_WINDOW
+
+    c, lp = ConfluenceParams(), LiquidationParams()
+    bracket = bracket_for(lp.brackets, lp.position_size_usd)
+    liquidation = {
+        "Flow": lp.flow_source.capitalize(), "OI weight (Blend)": lp.oi_weight,
+        "Volume open fraction": lp.volume_open_fraction, "Volume half-life (h)": lp.volume_half_life_hours,
+        "Notional scale": lp.notional_scale, "Position size USD": lp.position_size_usd, "MMR": bracket.mmr,
+        "Maintenance amount": bracket.cum, "Map range %": lp.map_range_pct, "Map bins": DEFAULT_BINS,
+        "Cluster density": lp.cluster_density, "Levels drawn": lp.max_levels,
+    }
+    for i, (lev, weight) in enumerate(zip(lp.leverage_tiers, lp.leverage_weights, strict=True), start=1):
+        liquidation |= {f"Tier {i} leverage": lev, f"weight {i}": weight}
+    return {
+        "oi_delta.pine": {"Z-score window": OI_ZSCORE_WINDOW},
+        "confluence.pine": {
+            "RSI length": c.rsi_length, "RSI overbought": c.rsi_overbought, "RSI oversold": c.rsi_oversold,
+            "Funding z-score window": c.funding_zscore_window, "OI z-score window": c.oi_zscore_window,
+            "Z-score cap": c.zscore_cap, "Long/short neutral": c.long_short_neutral,
+            "Long/short cap": c.long_short_cap, "Weight funding": c.weight_funding, "Weight OI": c.weight_oi,
+            "Weight RSI": c.weight_rsi, "Weight long/short": c.weight_long_short,
+            "Regime threshold": c.regime_threshold, "Funding interval (h)": DEFAULT_INTERVAL_HOURS,
+        },
+        "liquidation_levels.pine": liquidation,
+    }
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_defaults_are_the_servers(name):
+    defaults = pine_defaults(name)
+    if name == "liquidation_levels.pine":
+        # the five tier weights share the title "weight": read them in order
+        source = (PINE / name).read_text()
+        weights = re.findall(r'input\.float\(([\d.]+), "weight"', source)
+        for i, w in enumerate(weights, start=1):
+            defaults[f"weight {i}"] = w
+    for title, expected in server_defaults()[name].items():
+        assert title in defaults, f"{name} has no input {title!r}"
+        value = defaults[title]
+        if isinstance(expected, str):
+            assert value == expected, title
+        else:
+            assert float(value) == pytest.approx(float(expected), rel=1e-12), title
