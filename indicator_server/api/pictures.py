@@ -57,8 +57,8 @@ def render_picture(payload: dict[str, Any]) -> bytes:
 @blp.route("/liquidations.png")
 class LiquidationsPng(MethodView):
     @blp.arguments(LiquidationsPngQuerySchema, location="query")
-    @blp.response(200, content_type="image/png", description="The PNG (width x height pixels). Cached per closed "
-                  "bar with an ETag; errors are JSON.")
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="image/png",
+                  description="The PNG (width x height pixels). Cached per closed bar with an ETag; errors are JSON.")
     @blp.alt_response(304, description="Not modified (If-None-Match matched).")
     def get(self, args):
         """The liquidation heatmap with candles (view=heatmap) or the liquidation map (view=map) as a PNG: title

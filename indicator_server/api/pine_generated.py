@@ -54,8 +54,9 @@ def render_pine(payload: dict[str, Any]) -> bytes:
 @blp.route("/liquidations.pine")
 class LiquidationsPine(MethodView):
     @blp.arguments(LiquidationsPineQuerySchema, location="query")
-    @blp.response(200, content_type="text/plain", description="Pine Script v6 source (text/plain; charset=utf-8). "
-                  "Cached per closed bar with an ETag; errors are JSON.")
+    @blp.response(200, {"type": "string"}, content_type="text/plain",
+                  description="Pine Script v6 source (text/plain; charset=utf-8). Cached per closed bar with an ETag; "
+                              "errors are JSON.")
     @blp.alt_response(304, description="Not modified (If-None-Match matched).")
     def get(self, args):
         """A Pine Script v6 indicator drawing the current clusters (boxes), max pain (dashed lines) and strongest
