@@ -178,5 +178,7 @@ def test_upstream_down_shows_503(page, server, tmp_path):
     message = page.locator("#message")
     assert message.is_visible()
     assert "Market data unavailable" in message.inner_text()
+    assert "retrying" in message.inner_text() and "no data" in page.inner_text("#status")
+    page.wait_for_function("window.chartState.polls >= 1 && window.chartState.error.status === 503")
     page.screenshot(path=str(tmp_path / "upstream-down.png"))
     assert unexpected(page.log.errors) == []

@@ -153,9 +153,15 @@ async function refresh(fresh) {
   probe.warnings = [];
   const [candles, oi, confluence, liquidations, signals] = settled;
   if (candles.status === "rejected") {
+    const problem = candles.reason;
     clearAll();
-    showProblem(candles.reason);
-    schedule(candles.reason.details?.retry_after || state.refresh);
+    showProblem(problem);
+    // a bad request stays bad until a selector changes; an upstream failure or a lost server is retried
+    const retrying = !(problem.status >= 400 && problem.status < 500);
+    const delay = retrying ? schedule(problem.details?.retry_after || state.refresh) : null;
+    $("status").textContent = `${state.exchange} ${state.symbol} ${state.timeframe}: no data`
+      + (retrying ? ` · retrying in ${Math.round(delay)} s` : "");
+    $("status").classList.add("warn");
     return;
   }
   $("message").hidden = true;
