@@ -131,11 +131,15 @@ class Canvas:
         for x in range(plot.left, plot.right, 2 * dash):
             self.draw.line([x, yp, min(x + dash, plot.right) - 1, yp], fill=fill, width=width)
 
-    def y_axis(self, plot: Plot, values, labels, *, grid: bool = False) -> None:
-        """Ticks and labels right of the plot (TradingView puts prices on the right)."""
+    def y_axis(self, plot: Plot, values, labels, *, grid: bool = False, avoid: tuple[float, ...] = ()) -> None:
+        """Ticks and labels right of the plot (TradingView puts prices on the right); no label within 16 px of a
+        price in ``avoid`` (the close's own label sits there)."""
+        keep_out = [float(plot.y_px(a)) for a in avoid if a is not None]
         for v, label in zip(values, labels, strict=True):
             y = round(float(plot.y_px(v)))
             if not plot.top <= y <= plot.bottom:
+                continue
+            if any(abs(y - k) < self.px(16) for k in keep_out):
                 continue
             if grid:
                 self.draw.line([plot.left, y, plot.right - 1, y], fill=GRID)

@@ -130,7 +130,7 @@ def heatmap_canvas(bars: pd.DataFrame, result, meta: dict[str, Any], *, width: i
     canvas.frame(plot)
     decimals = price_decimals(result.price)
     ticks = nice_ticks(*plot.y_range, target=max(4, plot.height // 60))
-    canvas.y_axis(plot, ticks, [f"{v:,.{decimals}f}" for v in ticks])
+    canvas.y_axis(plot, ticks, [f"{v:,.{decimals}f}" for v in ticks], avoid=(result.price,))
     tt, labels = time_ticks(int(plot.x_range[0]), int(plot.x_range[1]), target=max(3, plot.width // 110))
     canvas.x_axis(plot, tt, labels)
     axis_note(canvas, plot, "UTC")

@@ -102,7 +102,7 @@ def map_canvas(bars: pd.DataFrame, result, meta: dict[str, Any], *, width: int =
     canvas.frame(plot)
     decimals = price_decimals(result.price)
     yt = nice_ticks(*plot.y_range, target=max(4, plot.height // 60))
-    canvas.y_axis(plot, yt, [f"{v:,.{decimals}f}" for v in yt])
+    canvas.y_axis(plot, yt, [f"{v:,.{decimals}f}" for v in yt], avoid=(result.price,))
     _marks(canvas, plot, result)
     draw_legend(canvas, plot, tiers, long_colors, short_colors)
     canvas.plot, canvas.colors = plot, {"long": long_colors, "short": short_colors}

@@ -50,7 +50,7 @@ def utc_text(ms: int | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
 
 
 def price_decimals(price: float | None) -> int:
-    """Decimals a price is read with: 82,821 -> 0, 152.37 -> 2, 0.04312 -> 5."""
+    """Decimals a price is read with: 82,821 -> 0, 152.37 -> 2, 0.04312 -> 6."""
     if price is None or not np.isfinite(price) or price <= 0:
         return 2
     return int(min(8, max(0, 4 - math.floor(math.log10(price)))))
@@ -63,9 +63,12 @@ def price_text(price: float | None, decimals: int | None = None) -> str:
 
 
 def usd_text(usd: float) -> str:
-    """$1.23B, $4.5M, $12.3K, $950."""
+    """$1.25B, $4.5M, $12.3K, $950: up to two decimals below 100 of the unit, none from there (tick values such as
+    $1.25M must not read $1.2M)."""
     a = abs(usd)
     for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
         if a >= size:
-            return f"${usd / size:,.{1 if a < 100 * size else 0}f}{unit}"
+            if a >= 100 * size:
+                return f"${usd / size:,.0f}{unit}"
+            return "$" + f"{usd / size:.2f}".rstrip("0").rstrip(".") + unit
     return f"${usd:,.0f}"
