@@ -97,7 +97,7 @@ def draw_scale(canvas: Canvas, plot: Plot, vmax: float, title: str) -> tuple[int
         canvas.draw.line([left + width, y, left + width + canvas.px(3), y], fill=MUTED)
         canvas.text((left + width + canvas.px(5), min(max(y, plot.top + canvas.px(6)), plot.bottom - canvas.px(6))),
                     usd_text(vmax * q ** (1 / GAMMA)) + ("+" if q == 1.0 else ""), size=9, anchor="lm")
-    canvas.text((left, plot.top - canvas.px(4)), title, size=9, fill=MUTED, anchor="ld")
+    canvas.text((canvas.width - canvas.px(4), plot.top - canvas.px(4)), title, size=9, fill=MUTED, anchor="rd")
     return left, left + width
 
 
