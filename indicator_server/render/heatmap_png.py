@@ -42,8 +42,17 @@ def _cover(edges_px_data: np.ndarray, cell_lo: float, cell_size: float, n_cells:
     return np.clip(np.floor((edges_px_data - cell_lo) / cell_size), 0, n_cells - 1).astype("int64")
 
 
+def _pick(grid: np.ndarray, first: np.ndarray, axis: int) -> np.ndarray:
+    """Per pixel along ``axis``, the largest cell from ``first[i]`` up to ``first[i + 1]`` (exclusive); the one
+    cell when pixels outnumber cells (``np.maximum.reduceat`` semantics, ``take`` being the faster case)."""
+    if len(first) < 2 or np.all(np.diff(first) <= 1):
+        return np.take(grid, first, axis=axis)
+    return np.maximum.reduceat(grid, first, axis=axis)
+
+
 def heat_pixels(values: np.ndarray, plot: Plot, t0: float, cell_ms: float, p0: float, bin_size: float) -> np.ndarray:
-    """The H x W grid of USD per pixel: each pixel holds the largest cell it covers (np.maximum.reduceat)."""
+    """The H x W grid of ``values`` per pixel (top row first): each pixel holds the largest cell it covers, so a
+    thin dense bin stays visible when there are more bins than pixel rows; pixels outside the cells' time are 0."""
     rows, bins = values.shape
     xlo, xhi = plot.x_range
     x_edges = xlo + np.arange(plot.width) / plot.width * (xhi - xlo)
@@ -51,11 +60,10 @@ def heat_pixels(values: np.ndarray, plot: Plot, t0: float, cell_ms: float, p0: f
     ylo, yhi = plot.y_range
     y_edges = ylo + np.arange(plot.height) / plot.height * (yhi - ylo)  # bottom pixel row first
     pix_bins = _cover(y_edges, p0, bin_size, bins)
-    by_time = np.maximum.reduceat(values, cols, axis=0)  # W x bins
-    grid = np.maximum.reduceat(by_time, pix_bins, axis=1)  # W x H (bottom first)
+    grid = _pick(_pick(values, cols, axis=0), pix_bins, axis=1)  # W x H (bottom first)
     inside_x = (x_edges + (xhi - xlo) / plot.width > t0) & (x_edges < t0 + rows * cell_ms)
-    grid[~inside_x] = 0.0
-    return grid.T[::-1]  # H x W, top row first
+    grid[~inside_x] = 0
+    return grid.T[::-1]
 
 
 def draw_candles(canvas: Canvas, plot: Plot, bars: pd.DataFrame, step_ms: int) -> None:
@@ -122,9 +130,10 @@ def heatmap_canvas(bars: pd.DataFrame, result, meta: dict[str, Any], *, width: i
         stride = int(heat.get("stride", 1))
         times = np.asarray(heat["time"], dtype="int64")
         t0 = float(times[0] - (stride - 1) * step)
-        usd = heat_pixels(values, plot, t0, stride * step, float(heat["price_low"][0]),
-                          float(heat["price_high"][0] - heat["price_low"][0]))
-        canvas.paste_indexed(color_index(usd, vmax), viridis_lut(), plot.left, plot.top)
+        # colour first (monotone, so the max over cells commutes with it), then map the small uint8 grid to pixels
+        index = heat_pixels(color_index(values, vmax), plot, t0, stride * step, float(heat["price_low"][0]),
+                            float(heat["price_high"][0] - heat["price_low"][0]))
+        canvas.paste_indexed(index, viridis_lut(), plot.left, plot.top)
     if len(bars):
         draw_candles(canvas, plot, bars, step)
     canvas.frame(plot)
