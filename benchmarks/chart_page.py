@@ -1,9 +1,9 @@
 """Load time of the chart page on the real server (gunicorn, 2 sync workers, sim data) in headless Chromium.
 
-For the default 500 bars and for 5,000 bars (``lookback``), prints first paint, first contentful paint and the
-time until the chart has drawn every series (candles, heatmap, OI delta, RSI/score, funding, markers: the page's
-``window.chartState.drawnAt``), all from navigation start, over ``--repeats`` page loads in fresh browser contexts
-(empty browser cache), median and range. The first load of each size is also printed alone: it is the one that
+For the default 500 bars and for 5,000 bars (``lookback``), prints first paint, first contentful paint, when the
+last API answer arrived and when the chart had drawn every series (candles, heatmap, OI delta, RSI/score, funding,
+markers: the page's ``window.chartState.drawnAt``), all from navigation start, over ``--repeats`` page loads in
+fresh browser contexts (empty browser cache), median and range. The first load of each size is printed alone: it
 computes the overlays on the server (a cache miss); two unmeasured loads then warm both workers' caches, so the
 repeats are served from the server's per-bar cache.
 
@@ -28,7 +28,9 @@ SECRET = "chart-page-benchmark"
 READY = "window.chartState && (window.chartState.ready || window.chartState.error !== null)"
 TIMINGS = """() => {
     const paint = Object.fromEntries(performance.getEntriesByType('paint').map(e => [e.name, e.startTime]));
+    const api = performance.getEntriesByType('resource').filter(e => e.name.includes('/api/v1/'));
     return {fp: paint['first-paint'], fcp: paint['first-contentful-paint'], drawn: window.chartState.drawnAt,
+            api: Math.max(...api.map(e => e.responseEnd)),
             error: window.chartState.error, bars: window.chartState.drawn.candles};
 }"""
 
@@ -103,10 +105,12 @@ def main() -> None:
             runs = [load_once(browser, url) for _ in range(args.repeats)]
             print(f"\n{bars} bars ({first['bars']} drawn)")
             print(f"  first load (server computes): first paint {first['fp']:.0f} ms, "
-                  f"first contentful paint {first['fcp']:.0f} ms, all series drawn {first['drawn']:.0f} ms")
+                  f"first contentful paint {first['fcp']:.0f} ms, last API answer {first['api']:.0f} ms, "
+                  f"all series drawn {first['drawn']:.0f} ms")
             print(f"  {args.repeats} loads, median (range):")
             print(f"    first paint              {fmt([r['fp'] for r in runs])}")
             print(f"    first contentful paint   {fmt([r['fcp'] for r in runs])}")
+            print(f"    last API answer received {fmt([r['api'] for r in runs])}")
             print(f"    all series drawn         {fmt([r['drawn'] for r in runs])}")
         if args.screenshot:
             screenshot(browser, base, args.screenshot)
