@@ -182,3 +182,25 @@ def test_upstream_down_shows_503(page, server, tmp_path):
     page.wait_for_function("window.chartState.polls >= 1 && window.chartState.error.status === 503")
     page.screenshot(path=str(tmp_path / "upstream-down.png"))
     assert unexpected(page.log.errors) == []
+
+
+def test_page_helpers_in_the_browser(page, server):
+    """The page's pure helpers, imported as the page imports them: lookback to bars, nearest levels, colour."""
+    page.goto(f"{server}/chart")
+    result = page.evaluate("""async () => {
+        const {lookbackBars} = await import('/chart/static/controls.js');
+        const {nearestLevels} = await import('/chart/static/hover.js');
+        const {levelOf, LEVELS} = await import('/chart/static/heatmap.js');
+        const levels = [100, 105, 110, 120, 150].map((price) => ({price}));
+        return {
+            bars: [['500', '1h'], ['7d', '1h'], ['7d', '4h'], ['30d', '15m'], ['1y', '1h'], ['x', '1h'], ['3', '1h']]
+                .map(([l, t]) => lookbackBars(l, t)),
+            near: [nearestLevels(levels, 108, 3), nearestLevels(levels, 0, 2), nearestLevels(levels, 999, 2),
+                   nearestLevels([], 5, 3)].map((ls) => ls.map((l) => l.price)),
+            colour: [levelOf(0, 10), levelOf(0.01, 10), levelOf(10, 10), levelOf(2.5, 10), levelOf(5, 0), LEVELS],
+        };
+    }""")
+    assert result["bars"] == [500, 168, 42, 2880, 5000, 500, 20]
+    assert result["near"] == [[110, 105, 100], [100, 105], [150, 120], []]
+    levels = result["colour"][-1]
+    assert result["colour"][:5] == [-1, -1, levels - 1, levels // 2, -1]
