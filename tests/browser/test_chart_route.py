@@ -58,3 +58,17 @@ def test_missing_node_modules_answers_503_saying_to_run_make_install(client, mon
         error = response.get_json()["error"]
         assert error["code"] == "chart_assets_missing"
         assert "make install" in error["message"]
+
+
+def test_without_chromium_the_browser_tests_skip_outside_ci_and_fail_in_ci(monkeypatch):
+    import pytest
+
+    from tests.browser import conftest as browser_conftest
+
+    monkeypatch.setattr(browser_conftest, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(browser_conftest, "IN_CI", False)
+    with pytest.raises(pytest.skip.Exception, match="not installed"):
+        browser_conftest.require_chromium()
+    monkeypatch.setattr(browser_conftest, "IN_CI", True)
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser tests"):
+        browser_conftest.require_chromium()
