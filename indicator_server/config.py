@@ -80,11 +80,13 @@ class Settings:
         default="memory://",
         metadata={
             "env": "CACHE_URL",
-            "doc": "Overlay cache: memory:// (per process) or redis://host:port/db (shared by instances).",
+            "doc": "Overlay cache: memory:// (per process), file:///dir (shared by the workers on this machine) "
+                   "or redis://host:port/db (shared by instances). Under gunicorn, unset means a fresh file:// "
+                   "directory for this server's workers.",
         },
     )
     cache_max_entries: int = field(
-        default=512, metadata={"env": "CACHE_MAX_ENTRIES", "doc": "Entries kept by the in-memory cache."}
+        default=512, metadata={"env": "CACHE_MAX_ENTRIES", "doc": "Entries kept by the memory:// and file:// caches."}
     )
     market_cache_seconds: float = field(
         default=5.0,

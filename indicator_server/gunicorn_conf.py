@@ -26,6 +26,31 @@ def on_starting(server):  # noqa: ARG001 - gunicorn hook signature
     from indicator_server.config import Settings
     from indicator_server.store.db import Database
 
+    _share_the_overlay_cache()
+
     db = Database(Settings.from_env().database_url)
     db.create_schema()
     db.dispose()
+
+
+_CACHE_DIR = None
+
+
+def _share_the_overlay_cache():
+    """Without CACHE_URL, the workers of this server share one cache directory (a per-worker memory cache made
+    each worker compute its own body, so a poller's ETag flipped between workers and half its polls missed).
+    Workers inherit the variable; the directory is this server's own and goes when the server stops."""
+    global _CACHE_DIR
+    if os.environ.get("CACHE_URL"):
+        return
+    import tempfile
+
+    _CACHE_DIR = tempfile.mkdtemp(prefix="indicator-server-cache-")
+    os.environ["CACHE_URL"] = f"file://{_CACHE_DIR}"
+
+
+def on_exit(server):  # noqa: ARG001 - gunicorn hook signature
+    if _CACHE_DIR:
+        import shutil
+
+        shutil.rmtree(_CACHE_DIR, ignore_errors=True)

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from indicator_server import create_app
-from indicator_server.cache import MemoryCache, RedisCache, make_cache
+from indicator_server.cache import FileCache, MemoryCache, RedisCache, make_cache
 from indicator_server.config import Settings
 from tests.services import require_redis
 
@@ -73,3 +73,54 @@ def test_two_instances_share_overlays_through_redis(redis_url, tmp_path, clock):
     a.extensions["indicator"].cache.clear()
     for app in (a, b):
         app.extensions["indicator"].db.dispose()
+
+
+def test_file_cache_round_trip_expiry_and_first_writer_wins(tmp_path):
+    tick = Tick()
+    tick.t = 1000.0
+    cache = FileCache(tmp_path / "c", max_entries=8, clock=tick)
+    assert cache.get("k") is None
+    cache.set("k", b"one", ttl=10)
+    assert cache.get("k") == b"one"
+    assert cache.add("k", b"two", ttl=10) == b"one"  # an entry there: the other worker's body wins
+    assert cache.get("k") == b"one"
+    tick.t = 1011.0
+    assert cache.get("k") is None
+    assert cache.add("k", b"three", ttl=10) == b"three"  # an expired entry is replaced
+    assert cache.get("k") == b"three"
+    other = FileCache(tmp_path / "c", clock=tick)  # another process on the same directory sees it
+    assert other.get("k") == b"three" and other.ping()
+    assert not list((tmp_path / "c").glob("*.tmp"))
+
+
+def test_file_cache_sweeps_expired_and_oldest(tmp_path):
+    tick = Tick()
+    tick.t = 1000.0
+    cache = FileCache(tmp_path, max_entries=10, clock=tick)
+    for i in range(20):
+        cache.set(f"short{i}", b"x", ttl=1)
+    tick.t = 1002.0
+    for i in range(44):  # the 64th write sweeps
+        cache.set(f"long{i}", b"y", ttl=100)
+    assert len(list(tmp_path.glob("*.entry"))) == 10
+    assert all(cache.get(f"short{i}") is None for i in range(20))
+
+
+def test_memory_cache_add_keeps_the_first_value():
+    cache = MemoryCache()
+    assert cache.add("k", b"1", ttl=10) == b"1"
+    assert cache.add("k", b"2", ttl=10) == b"1"
+
+
+def test_redis_add_keeps_the_first_value(redis_url):
+    cache = RedisCache(redis_url, prefix=f"test-{uuid.uuid4().hex}:")
+    try:
+        assert cache.add("k", b"1", ttl=10) == b"1"
+        assert cache.add("k", b"2", ttl=10) == b"1"
+    finally:
+        cache.clear()
+
+
+def test_file_cache_url(tmp_path):
+    cache = make_cache(Settings(cache_url=f"file://{tmp_path}/shared"))
+    assert isinstance(cache, FileCache) and cache.directory == tmp_path / "shared"

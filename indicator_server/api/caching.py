@@ -118,10 +118,11 @@ def serve_overlay(
                 raise
             return _serve_stale(stale, exc, mimetype, editable=render is None)
         body = encode(payload)
-        etag = _etag(body)
         complete = payload.get("meta", {}).get("end") == end_bar and not payload["meta"]["freshness"]["stale"]
         ttl = bar_ttl if complete else max(1, int(svc.settings.market_cache_seconds))
-        svc.cache.set(key, _pack(etag, body), ttl)
+        # another worker may have stored this bar's body meanwhile: answer that one, so the ETag is the same
+        # whichever worker a poll reaches (bodies differ in meta.freshness.generated_at)
+        etag, body = _unpack(svc.cache.add(key, _pack(_etag(body), body), ttl))
         if rolling and complete:
             svc.cache.set("last|" + request_key, _pack(etag, body), _LAST_GOOD_TTL)
         return _respond(body, etag, ttl, "miss", mimetype)
