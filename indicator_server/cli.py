@@ -12,8 +12,11 @@ from .schemas_cli import add_schemas_parser, run_schemas
 
 BANNER = """indicator-server {version} starting on http://{host}:{port}
   exchange data:  {exchanges} (default {default})   database: {database}
+  chart:          http://{host}:{port}/chart?symbol=BTCUSDT&timeframe=1h
   try:            http://{host}:{port}/api/v1/overlays/confluence?symbol=BTCUSDT&timeframe=1h&limit=100
                   http://{host}:{port}/api/v1/overlays/oi-delta?symbol=ETHUSDT&timeframe=4h
+                  http://{host}:{port}/api/v1/overlays/liquidations.png?symbol=BTCUSDT   (.pine: TradingView)
+  TradingView:    UDF datafeed http://{host}:{port}/udf   Pine indicators in pine/
   API docs:       http://{host}:{port}/docs   (OpenAPI: /openapi.json)   health: /healthz /readyz
 """
 
