@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .canvas import Canvas, Plot
-from .style import MUTED, TEXT, WARNING, price_text, utc_text
+from .style import BACKGROUND, MUTED, PRICE_LINE, TEXT, WARNING, price_text, utc_text
 
 
 def heading(meta: dict[str, Any], result, view: str) -> tuple[str, str]:
@@ -47,3 +47,16 @@ def draw_heading(canvas: Canvas, plot: Plot, title: str, subtitle: str, warnings
 
 def axis_note(canvas: Canvas, plot: Plot, text: str) -> None:
     canvas.text((plot.right + canvas.px(7), plot.bottom + canvas.px(6)), text, size=9, fill=TEXT, anchor="la")
+
+
+def draw_close(canvas: Canvas, plot: Plot, price: float | None) -> None:
+    """The last close: a dashed line across the plot and its price in a tag on the right axis."""
+    if price is None:
+        return
+    canvas.hline(plot, price, PRICE_LINE, dash=4)
+    y = float(plot.y_px(price))
+    label = price_text(price)
+    w = canvas.text_width(label, 11) + canvas.px(8)
+    canvas.draw.rectangle([plot.right + 1, round(y) - canvas.px(8), plot.right + 1 + w, round(y) + canvas.px(8)],
+                          fill=PRICE_LINE)
+    canvas.text((plot.right + canvas.px(5), y), label, size=11, fill=BACKGROUND, anchor="lm")

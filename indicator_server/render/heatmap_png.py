@@ -16,8 +16,8 @@ import pandas as pd
 
 from ..timeframes import timeframe_ms
 from .canvas import Canvas, Plot, nice_ticks, time_ticks
-from .heading import axis_note, draw_heading, heading, new_canvas
-from .style import BACKGROUND, DOWN, GRID, MUTED, PRICE_LINE, UP, price_decimals, price_text, usd_text, viridis_lut
+from .heading import axis_note, draw_close, draw_heading, heading, new_canvas
+from .style import DOWN, GRID, MUTED, UP, price_decimals, usd_text, viridis_lut
 
 CLIP_PERCENTILE = 99.0
 GAMMA = 0.5
@@ -143,14 +143,7 @@ def heatmap_canvas(bars: pd.DataFrame, result, meta: dict[str, Any], *, width: i
     tt, labels = time_ticks(int(plot.x_range[0]), int(plot.x_range[1]), target=max(3, plot.width // 110))
     canvas.x_axis(plot, tt, labels)
     axis_note(canvas, plot, "UTC")
-    if result.price is not None:
-        canvas.hline(plot, result.price, PRICE_LINE, dash=4)
-        y = float(plot.y_px(result.price))
-        label = price_text(result.price)
-        w = canvas.text_width(label, 11) + canvas.px(8)
-        canvas.draw.rectangle([plot.right + 1, round(y) - canvas.px(8), plot.right + 1 + w, round(y) + canvas.px(8)],
-                              fill=PRICE_LINE)
-        canvas.text((plot.right + canvas.px(5), y), label, size=11, fill=BACKGROUND, anchor="lm")
+    draw_close(canvas, plot, result.price)
     draw_scale(canvas, plot, vmax, "open USD per bin")
     canvas.plot, canvas.vmax = plot, vmax
     return canvas

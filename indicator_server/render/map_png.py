@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .canvas import Canvas, Plot, nice_ticks
-from .heading import axis_note, draw_heading, heading, new_canvas
-from .style import BACKGROUND, LONG, MUTED, PANEL, PRICE_LINE, SHORT, TEXT, price_decimals, price_text, usd_text
+from .heading import axis_note, draw_close, draw_heading, heading, new_canvas
+from .style import LONG, MUTED, PANEL, SHORT, TEXT, price_decimals, price_text, usd_text
 
 
 def tier_colors(base: tuple[int, int, int], count: int) -> list[tuple[int, int, int]]:
@@ -140,15 +140,7 @@ def _marks(canvas: Canvas, plot: Plot, result) -> None:
             canvas.text((plot.right - pad, y + (-pad if side == "short" else pad)),
                         f"max pain {side} {price_text(pain['price'])} · {usd_text(pain['notional_usd'])} on the way",
                         size=10, fill=color, anchor="rd" if side == "short" else "ra")
-    if result.price is None:
-        return
-    canvas.hline(plot, result.price, PRICE_LINE, dash=4)
-    y = float(plot.y_px(result.price))
-    label = price_text(result.price)
-    w = canvas.text_width(label, 11) + canvas.px(8)
-    canvas.draw.rectangle([plot.right + 1, round(y) - canvas.px(8), plot.right + 1 + w, round(y) + canvas.px(8)],
-                          fill=PRICE_LINE)
-    canvas.text((plot.right + canvas.px(5), y), label, size=11, fill=BACKGROUND, anchor="lm")
+    draw_close(canvas, plot, result.price)
 
 
 def render_map_png(bars: pd.DataFrame, result, meta: dict[str, Any], *, width: int = 1200,
