@@ -47,15 +47,34 @@ def _etag(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
+_WALL_CLOCK = ("generated_at", "age_seconds")
+
+
+def _data_etag(payload: dict[str, Any]) -> str:
+    """A weak ETag of a JSON payload: the hash of the body without its wall-clock fields.
+
+    Two workers or instances that computed the same bars build bodies that differ only in
+    ``meta.freshness.generated_at`` / ``age_seconds``; they get one ETag, so a poller moving between them keeps
+    getting 304. Weak (``W/``, RFC 9110 section 8.8.1): the bodies are equivalent, not byte-identical."""
+    meta = payload.get("meta")
+    freshness = meta.get("freshness") if isinstance(meta, dict) else None
+    if isinstance(freshness, dict):
+        freshness = {k: v for k, v in freshness.items() if k not in _WALL_CLOCK}
+        payload = dict(payload, meta=dict(meta, freshness=freshness))
+    return "W/" + _etag(dumps(payload))
+
+
 JSON = "application/json"
 
 
 def _respond(body: bytes, etag: str, max_age: int, cache_state: str, mimetype: str = JSON) -> Response:
-    if request.if_none_match.contains(etag):
+    weak = etag.startswith("W/")
+    tag = etag[2:] if weak else etag
+    if request.if_none_match.contains_weak(tag):  # If-None-Match compares weakly (RFC 9110 13.1.2)
         response = Response(status=304)
     else:
         response = Response(body, status=200, mimetype=mimetype)
-    response.set_etag(etag)
+    response.set_etag(tag, weak=weak)
     response.headers["Cache-Control"] = f"public, max-age={max(0, max_age)}"
     response.headers["X-Cache"] = cache_state
     return response
@@ -122,7 +141,8 @@ def serve_overlay(
         ttl = bar_ttl if complete else max(1, int(svc.settings.market_cache_seconds))
         # another worker may have stored this bar's body meanwhile: answer that one, so the ETag is the same
         # whichever worker a poll reaches (bodies differ in meta.freshness.generated_at)
-        etag, body = _unpack(svc.cache.add(key, _pack(_etag(body), body), ttl))
+        etag = _data_etag(payload) if render is None else _etag(body)
+        etag, body = _unpack(svc.cache.add(key, _pack(etag, body), ttl))
         if rolling and complete:
             svc.cache.set("last|" + request_key, _pack(etag, body), _LAST_GOOD_TTL)
         return _respond(body, etag, ttl, "miss", mimetype)
@@ -142,4 +162,4 @@ def _serve_stale(stale: bytes, exc: UpstreamError, mimetype: str = JSON, *, edit
         f"upstream failed ({exc.code}: {exc.message}); serving the last good answer"
     )
     body = dumps(payload)
-    return _respond(body, _etag(body), 0, "stale")
+    return _respond(body, _data_etag(payload), 0, "stale")
