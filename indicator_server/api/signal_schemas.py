@@ -7,6 +7,8 @@ import math
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
+from .overlay_schemas import TimestampMs
+
 
 class NumberOrString(fields.Field):
     """A number, or a string holding one (TradingView placeholders are often quoted: ``"{{close}}"``)."""
@@ -145,8 +147,10 @@ class SignalQuerySchema(Schema):
     exchange = fields.String()
     symbol = fields.String()
     action = fields.String()
-    since = fields.String(metadata={"description": "Received at or after: epoch ms or ISO 8601."})
-    until = fields.String(metadata={"description": "Received at or before: epoch ms or ISO 8601."})
+    since = TimestampMs(metadata={
+        "description": "Received at or after: epoch ms, epoch s or ISO 8601 (a date, or a time; UTC assumed)."})
+    until = TimestampMs(metadata={
+        "description": "Received at or before: epoch ms, epoch s or ISO 8601 (a date, or a time; UTC assumed)."})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     cursor = fields.String(metadata={"description": "next_cursor of the previous page."})
 
