@@ -20,6 +20,13 @@ _MINUTES = {1: "1m", 5: "5m", 15: "15m", 30: "30m", 60: "1h", 120: "2h", 240: "4
             1440: "1d"}
 _LETTER_INTERVALS = {"D": "1d", "1D": "1d"}
 _PERP_SUFFIXES = (".P", "PERP", ".PERP")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def ascii_int(text: str) -> int | None:
+    """The number written in ASCII digits, else None: ``str.isdigit()`` is also true of ``"²"``, ``"٦٠"`` or
+    ``"６０"``, which ``int()`` then refuses or reads as a number the sender did not type."""
+    return int(text) if _ASCII_DIGITS.fullmatch(text) else None
 
 
 def normalise_exchange(value: str | None) -> str | None:
@@ -58,8 +65,9 @@ def normalise_interval(value: str | int | float | None) -> str | None:
     text = str(value).strip()
     if text in TIMEFRAMES:
         return text
-    if text.isdigit():
-        return _MINUTES.get(int(text))
+    minutes = ascii_int(text)
+    if minutes is not None:
+        return _MINUTES.get(minutes)
     return _LETTER_INTERVALS.get(text.upper() if text.upper() in _LETTER_INTERVALS else text)
 
 
@@ -71,7 +79,7 @@ def parse_time_ms(value: str | int | float | None) -> int | None:
         number = float(value)
     else:
         text = str(value).strip()
-        if not text:
+        if not text or not text.isascii():  # float() reads "١٧٠٠" too: only ASCII is a time
             return None
         try:
             number = float(text)

@@ -12,13 +12,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .normalise import ascii_int
+
 LONG_ACTIONS = ("buy", "long")
 SHORT_ACTIONS = ("sell", "short")
 GIVE_UP_MS = 24 * 3600 * 1000
 
 
 def parse_outcome_bars(values) -> list[int]:
-    out = sorted({int(v) for v in values if str(v).strip().isdigit() and int(v) > 0})
+    """SIGNAL_OUTCOME_BARS as positive ints; anything but ASCII digits (``"²"`` too) is ignored."""
+    numbers = (ascii_int(str(v).strip()) for v in values)
+    out = sorted({n for n in numbers if n})
     return out or [1]
 
 
