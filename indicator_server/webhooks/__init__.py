@@ -55,8 +55,7 @@ def init_app(app: Flask) -> Webhooks:
     metrics = WebhookMetrics()
     limiter = make_rate_limiter(settings.webhook_rate_limit, settings.cache_url, clock=svc.clock)
     receiver = Receiver(settings=settings, repo=repo, sources=svc.sources, limiter=limiter, metrics=metrics,
-                        clock=svc.clock,
-                        check_symbol=lambda exchange, symbol: svc.market.check_symbol(svc.sources[exchange], symbol))
+                        clock=svc.clock)
     filler = ContextFiller(repo=repo, market=_LiveMarket(svc), settings=settings, clock=svc.clock)
     hooks = Webhooks(settings=settings, repo=repo, receiver=receiver, metrics=metrics, filler=filler)
     if settings.context_workers:

@@ -1,9 +1,10 @@
 """The receiver: admit, parse, authenticate, validate, normalise and store one alert.
 
-It never waits for market data: the only slow thing it may do is ask a source whether a symbol exists, and that
-answer is cached and capped at ``SYMBOL_CHECK_TIMEOUT`` seconds (an unanswered check accepts the alert; its
-context will say if the symbol turns out unknown). Every rejection is an ``ApiError`` (a 4xx) raised before
-anything is written.
+It never waits for market data and makes no call to any source: it refuses an exchange it does not serve and a
+ticker that cannot be a symbol name (404 ``unknown_symbol``), and leaves whether the symbol exists on the
+exchange to the context filler, which marks such a signal ``context_status: failed`` with the exchange's answer
+in ``context.error`` (a symbol check on an unreachable exchange held every ack up to 0.5 s). Every rejection is
+an ``ApiError`` (a 4xx) raised before anything is written.
 """
 
 from __future__ import annotations
@@ -11,10 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from marshmallow import ValidationError
@@ -34,28 +32,21 @@ from .normalise import (
 from .parsing import SECRET_KEYS, ParsedBody, parse_body
 
 log = logging.getLogger(__name__)
-SYMBOL_CHECK_TIMEOUT = 0.5
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 _ALERT_SCHEMA = TradingViewAlertSchema()
 
 
 class Receiver:
     def __init__(self, *, settings, repo: SignalRepository, sources: Mapping[str, Any], limiter,
-                 metrics, clock: Callable[[], float], notify: Callable[[], None] = lambda: None,
-                 check_symbol: Callable[[str, str], str] | None = None) -> None:
+                 metrics, clock: Callable[[], float], notify: Callable[[], None] = lambda: None) -> None:
         self.settings = settings
         self.repo = repo
         self.sources = sources
-        # (exchange, symbol) -> canonical symbol or UnknownSymbol; by default the source's own check
-        self.check_symbol = check_symbol or (lambda exchange, symbol: sources[exchange].check_symbol(symbol))
         self.limiter = limiter
         self.metrics = metrics
         self.clock = clock
         self.notify = notify
         self.policy = AddressPolicy(settings.webhook_allowed_ips, settings.trusted_proxies)
-        self._known: dict[tuple[str, str], str] = {}
-        self._known_lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="symbol-check")
 
     # -- before the body is read ------------------------------------------------------------------------------
     def admit(self, address: str, content_length: int | None) -> None:
@@ -127,31 +118,10 @@ class Receiver:
                                   details={"exchange": exchange, "supported": sorted(self.sources)})
         if not _SYMBOL.match(symbol):
             raise UnknownSymbol(f"unknown ticker {ticker!r}", details={"ticker": ticker})
-        return exchange, self._check_symbol(exchange, symbol)
-
-    def _check_symbol(self, exchange: str, symbol: str) -> str:
-        key = (exchange, symbol)
-        with self._known_lock:
-            if key in self._known:
-                return self._known[key]
-        future = self._pool.submit(self.check_symbol, exchange, symbol)
-        try:
-            canonical = future.result(timeout=SYMBOL_CHECK_TIMEOUT)
-        except UnknownSymbol:
-            raise UnknownSymbol(f"unknown ticker {symbol!r} on {exchange}",
-                                details={"exchange": exchange, "symbol": symbol}) from None
-        except (FutureTimeout, Exception) as exc:  # the source is slow or down: accept, context will tell
-            log.info("symbol check %s %s not answered (%s); accepting", exchange, symbol, type(exc).__name__)
-            return symbol
-        canonical = canonical if isinstance(canonical, str) and canonical else symbol
-        with self._known_lock:
-            if len(self._known) > 10000:
-                self._known.clear()
-            self._known[key] = canonical
-        return canonical
+        return exchange, symbol
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Nothing to release (kept for the app's shutdown hook)."""
 
 
 __all__ = ["KNOWN_ACTIONS", "Receiver"]
