@@ -31,6 +31,7 @@ import requests
 from ..errors import ApiError, InvalidArgument, UnknownSymbol, UpstreamBadResponse
 from ..timeframes import DAY_MS, HOUR_MS, STAT_PERIODS, TIMEFRAMES, timeframe_ms
 from .base import FUNDING_COLUMNS, KLINE_COLUMNS, LONG_SHORT_COLUMNS, OPEN_INTEREST_COLUMNS, Fetched, normalise
+from .breaker import OPEN_SECONDS, Breaker
 from .http import HttpClient
 
 OPEN_INTEREST_HISTORY_DAYS = 30
@@ -76,7 +77,10 @@ class BinanceSource:
         clock: Callable[[], float] = time.time,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        breaker_seconds: float = OPEN_SECONDS,
     ) -> None:
+        # Once Binance did not answer, it is not asked again for a while (see .breaker).
+        self.breaker = Breaker("binance", open_seconds=breaker_seconds, clock=clock)
         self.http = HttpClient(
             base_url,
             name="binance",
@@ -88,6 +92,7 @@ class BinanceSource:
             session=session,
             sleep=sleep,
             client_error=_binance_client_error,
+            breaker=self.breaker,
         )
         self.clock = clock
         self._known_symbols: set[str] = set()
@@ -99,12 +104,18 @@ class BinanceSource:
         return int(self.clock() * 1000)
 
     # Symbols ------------------------------------------------------------------------------------------------
-    def check_symbol(self, symbol: str) -> str:
+    @staticmethod
+    def canonical_symbol(symbol: str) -> str:
         """``btcusdt``, ``BTC/USDT``, ``BTC-USDT`` and TradingView's ``BTCUSDT.P`` all mean ``BTCUSDT``."""
         canonical = symbol.strip().upper().removesuffix(".P")
         canonical = canonical.replace("/", "").replace("-", "").replace("_", "")
         if not 2 <= len(canonical) <= 30 or not set(canonical) <= _SYMBOL_CHARS:
             raise UnknownSymbol(f"{symbol!r} is not a Binance symbol", details={"symbol": symbol})
+        return canonical
+
+    def check_symbol(self, symbol: str) -> str:
+        """The canonical symbol (:meth:`canonical_symbol`), once Binance confirmed it lists it."""
+        canonical = self.canonical_symbol(symbol)
         if canonical not in self._known_symbols:
             self.fetch_premium_index(canonical)
             self._known_symbols.add(canonical)

@@ -13,6 +13,9 @@ Failures become :mod:`indicator_server.errors` exceptions here; nothing above th
 - a body that is not JSON (truncated, an HTML error page) -> ``UpstreamBadResponse`` (502)
 - any other 4xx -> ``UpstreamError`` (502, code ``upstream_rejected``) unless the caller's ``client_error``
   hook maps it to something more precise (``UnknownSymbol`` for Binance's -1121).
+
+With a :class:`~.breaker.Breaker`, a client that gave up (503/504 above) is not asked again while the breaker is
+open: calls fail at once, without a request, until its time is up.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import orjson
 import requests
 
 from ..errors import ApiError, UpstreamBadResponse, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from .breaker import Breaker
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,7 @@ class HttpClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         client_error: ClientErrorHook | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.name = name
@@ -82,6 +87,7 @@ class HttpClient:
         self.session = session if session is not None else requests.Session()
         self.sleep = sleep
         self.client_error = client_error
+        self.breaker = breaker
 
     def backoff_for(self, attempt: int) -> float:
         """The wait before retry number ``attempt + 1`` when the server named none."""
@@ -90,15 +96,22 @@ class HttpClient:
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         url = f"{self.base_url}{path}"
         what = f"{self.name} {path}"
+        if self.breaker is not None:
+            self.breaker.check()
         attempt = 0
         while True:
             outcome = self._attempt(url, params, what)
             if isinstance(outcome, _Success):
+                if self.breaker is not None:
+                    self.breaker.close()
                 return outcome.payload
             failure = outcome
             wait = self.backoff_for(attempt) if failure.retry_after is None else failure.retry_after
             if attempt >= self.retries or wait > self.max_backoff:
-                raise self._give_up(failure, what, attempt + 1, wait)
+                error = self._give_up(failure, what, attempt + 1, wait)
+                if self.breaker is not None:
+                    self.breaker.trip(error)
+                raise error
             log.warning(
                 "%s: %s; retry %d/%d in %.2fs", what, failure.reason, attempt + 1, self.retries, wait
             )
@@ -159,7 +172,7 @@ class HttpClient:
             code="upstream_rejected",
         )
 
-    def _give_up(self, failure: _Failure, what: str, attempts: int, wait: float) -> ApiError:
+    def _give_up(self, failure: _Failure, what: str, attempts: int, wait: float) -> UpstreamUnavailable:
         retry_after = max(1.0, failure.retry_after if failure.retry_after is not None else wait)
         details = {"upstream": self.name, "attempts": attempts}
         if failure.status is not None:

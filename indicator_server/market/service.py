@@ -4,7 +4,14 @@
 range needs from the exchange's source, writes exchange data through to the store and reads the store back, so
 that data imported from archives (or fetched earlier) serves ranges the exchange no longer does (Binance keeps open
 interest for 30 days only). When the exchange fails and the store holds the range, the stored data is served and
-marked stale; when it holds nothing, the upstream error propagates (503/504/502).
+marked stale; when it holds nothing, the upstream error propagates (503/504/502). An exchange that just failed is
+not asked again for a while (its :class:`.breaker.Breaker`), and a symbol the store holds is not checked with the
+exchange, so a stored range never waits on an exchange that does not answer.
+
+Offline (``BINANCE_OFFLINE=true``) and when the exchange fails, a timeframe the store lacks is derived from a finer
+stored one (:mod:`.derive`: 4h and 1d from 1h, ...). Offline, a request without ``start``/``end`` ends at the newest
+stored bar (not at the last closed bar, which the store may not hold), marked stale with a warning saying up to
+when data is stored.
 
 Range rules (Binance's own ``klines`` semantics, which users know): without ``start`` the series ends at ``end``
 (default: the last closed bar) and holds ``limit`` bars; with ``start`` it begins there and holds at most ``limit``
@@ -18,6 +25,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -27,6 +35,7 @@ from ..config import Settings
 from ..errors import InvalidArgument, UnknownExchange, UnknownSymbol, UpstreamError
 from ..timeframes import HOUR_MS, MINUTE_MS, timeframe_ms
 from .assemble import assemble_bars
+from .derive import complete_klines, newest_stored_open
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +75,13 @@ class MarketService:
         self._memo: dict[tuple, tuple[float, _Piece]] = {}
         self._lock = threading.Lock()
 
+    def share_breakers(self, shared) -> None:
+        """Keep the sources' breaker state in ``shared`` too (a cache with get/set seen by every worker)."""
+        for source in self.sources.values():
+            breaker = getattr(source, "breaker", None)
+            if breaker is not None:
+                breaker.shared = shared
+
     # -- resolution -------------------------------------------------------------------------------------------
     def source(self, exchange: str | None):
         name = (exchange or self.settings.default_exchange).lower()
@@ -87,17 +103,21 @@ class MarketService:
         symbol = (symbol or "").strip().upper()
         if not symbol:
             raise InvalidArgument("symbol is required", details={"field": "symbol"})
+        stored = self.repo.symbols(source.name) if self._persist(source) else []
+        canonical = getattr(source, "canonical_symbol", None)
+        if canonical is not None and canonical(symbol) in stored:
+            return canonical(symbol)  # the store holds it: no need to ask the exchange
         if self._offline(source):
-            if symbol not in self.repo.symbols(source.name):
+            if symbol not in stored:
                 raise UnknownSymbol(
                     f"no stored {source.name} data for {symbol}; import archives first (indicator-server import)",
-                    details={"symbol": symbol, "stored": self.repo.symbols(source.name)},
+                    details={"symbol": symbol, "stored": stored},
                 )
             return symbol
         try:
             return source.check_symbol(symbol)
         except UpstreamError:
-            if self._persist(source) and symbol in self.repo.symbols(source.name):
+            if symbol in stored:
                 return symbol
             raise
 
@@ -136,6 +156,9 @@ class MarketService:
         source = self.source(exchange)
         step = timeframe_ms(timeframe)
         symbol = self.check_symbol(source, symbol)
+        notes: list[str] = []
+        if self._offline(source) and start is None and end is None:
+            end, notes = self._newest_offline_end(source, symbol, timeframe)
         start_bar, end_bar = self.resolve_range(timeframe, limit, start, end)
         fetch_start = start_bar - warmup * step
         close_end = end_bar + step
@@ -153,7 +176,7 @@ class MarketService:
             step,
             sample_tolerance=max(2 * step, 30 * MINUTE_MS),
         )
-        warnings = _unique(klines.warnings + oi.warnings + funding.warnings + ratio.warnings)
+        warnings = _unique(notes + klines.warnings + oi.warnings + funding.warnings + ratio.warnings)
         first = int(np.searchsorted(frame["time"].to_numpy(), start_bar)) if len(frame) else 0
         requested = frame.iloc[first:]
         if requested.empty:
@@ -167,7 +190,7 @@ class MarketService:
             warnings.append(f"{missing_oi} of {len(requested)} bars have no open interest")
         now = self.clock()
         last_time = int(requested["time"].iloc[-1]) if len(requested) else None
-        stale = klines.stale or oi.stale or funding.stale
+        stale = bool(notes) or klines.stale or oi.stale or funding.stale
         meta = {
             "exchange": source.name,
             "symbol": symbol,
@@ -188,6 +211,22 @@ class MarketService:
         if live is not None:
             meta["live"] = live
         return Bars(frame=frame, first=first, meta=meta, funding=funding.frame, warnings=warnings)
+
+    def _newest_offline_end(self, source, symbol: str, timeframe: str) -> tuple[int | None, list[str]]:
+        """Offline default range: end at the newest stored (or derivable) bar when it is older than the last closed."""
+        step = timeframe_ms(timeframe)
+        now = int(self.clock() * 1000)
+        last_closed = now - now % step - step
+        newest = newest_stored_open(self.repo, source.name, symbol, timeframe)
+        if newest is None:
+            return None, [f"no {timeframe} bars of {symbol} stored, nor finer bars to derive them from"]
+        if newest >= last_closed:
+            return None, []
+        return newest, [
+            f"BINANCE_OFFLINE: Binance is not asked and the store holds {symbol} {timeframe} bars up to "
+            f"{_iso(newest + step)} only; serving the newest stored bars (the last closed bar is "
+            f"{_iso(last_closed)})"
+        ]
 
     def _live_state(self, source, symbol: str, end_bar: int, timeframe: str) -> dict[str, Any] | None:
         """Mark price and the funding rate of the coming event, when the venue has them and the answer is live."""
@@ -250,13 +289,19 @@ class MarketService:
         tf = timeframe if kind == "klines" else None
         stored = self.repo.load(kind, source.name, symbol, start, end, timeframe=tf)
         if self._offline(source):
-            return _Piece(stored, [], origin="store")
+            stored, notes = complete_klines(self.repo, source.name, symbol, timeframe, start, end, stored, kind)
+            return _Piece(stored, notes, origin="store")
         fetch_from = self._fetch_from(kind, stored, timeframe, start, end)
         if fetch_from is None:
             return _Piece(stored, [], origin="store")
+        if kind == "klines":  # a range the store can derive whole from finer bars needs no exchange
+            derived, notes = complete_klines(self.repo, source.name, symbol, timeframe, start, end, stored)
+            if notes and len(derived) >= (end - start) // timeframe_ms(timeframe) + 1:
+                return _Piece(derived, notes, origin="store")
         try:
             fetched = self._call(source, kind, symbol, timeframe, fetch_from, end)
         except UpstreamError as exc:
+            stored, notes = complete_klines(self.repo, source.name, symbol, timeframe, start, end, stored, kind)
             if stored.empty or kind != "klines":
                 if kind == "klines":
                     raise
@@ -265,7 +310,7 @@ class MarketService:
                 return _Piece(stored, [f"{kind} unavailable from {source.name}: {exc.message}"], stale=True)
             return _Piece(
                 stored,
-                [f"{source.name} unavailable ({exc.message}); serving stored data"],
+                [f"{source.name} unavailable ({exc.message}); serving stored data", *notes],
                 stale=True,
                 origin="store",
             )
@@ -295,6 +340,10 @@ class MarketService:
         if times[0] <= start + slack:
             return int(times[-1]) + 1
         return start
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def _unique(items: list[str]) -> list[str]:

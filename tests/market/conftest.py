@@ -64,3 +64,32 @@ def make_binance(binance_replay, fake_sleep):
     for source in sources:
         source.close()
 
+
+
+@pytest.fixture(scope="session")
+def _imported_store(tmp_path_factory):
+    """A SQLite store with the recorded BTCUSDT 1h klines and funding imported as ``indicator-server import`` does."""
+    from indicator_server.market.archive import import_paths
+    from indicator_server.store.db import Database
+    from indicator_server.store.market_repo import MarketRepository
+
+    data_dir = shared_data("binance-btcusdt", "klines-1h.csv").parent  # skips outside CI when absent
+    path = tmp_path_factory.mktemp("imported") / "store.db"
+    db = Database(f"sqlite:///{path}")
+    db.create_schema()
+    repo = MarketRepository(db)
+    for name, timeframe in (("klines-1h.csv", "1h"), ("funding.csv", None)):
+        report = import_paths(repo, [data_dir / name], symbol="BTCUSDT", timeframe=timeframe, progress=False)
+        assert not [f.error for f in report.files if f.error]
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def imported_db_url(_imported_store, tmp_path):
+    """The URL of a private copy of the imported store (tests may write to it)."""
+    import shutil
+
+    copy = tmp_path / "imported.db"
+    shutil.copyfile(_imported_store, copy)
+    return f"sqlite:///{copy}"
