@@ -1,4 +1,11 @@
-"""Short human explanations of each bar's confluence score, largest contribution first."""
+"""Short human explanations of each bar's confluence score, largest contribution first.
+
+Every reason is true of the numbers it quotes: the payer follows the sign of the funding rate, "above/below its
+norm" the sign of its z-score, "crowded longs/shorts" only when rate and z-score agree (``funding_crowding``),
+and the risk named at the end of each reason is the direction of that component in the score (negative:
+long-cascade risk, positive: short-squeeze risk; ``confluence.py``). tests/overlays/test_confluence_reasons.py
+checks this over generated and recorded bars.
+"""
 
 from __future__ import annotations
 
@@ -10,32 +17,53 @@ import pandas as pd
 from indicator_server.overlays.confluence_params import ConfluenceParams
 
 
+def funding_crowding(rate: float, z: float) -> str:
+    """What the funding rate and its z-score say together about positioning, true of both numbers.
+
+    A positive rate means longs pay shorts; ``z > 0`` means the rate is above its rolling mean. Only when both
+    point the same way is a side crowded: a positive rate below its norm (the mean is higher still) means longs
+    pay less than usual, i.e. long crowding is easing, not "crowded shorts" (issue 8, item 9).
+    """
+    if z > 0:
+        return "crowded longs" if rate > 0 else "short crowding easing"
+    if z < 0:
+        return "crowded shorts" if rate < 0 else "long crowding easing"
+    return "at its norm"
+
+
+def _risk(component: float) -> str:
+    return "long-cascade risk" if component < 0 else "short-squeeze risk"
+
+
 def _funding(component: float, rate: float, hours: float, annual: float, z: float) -> str:
+    rate, annual, z = rate + 0.0, annual + 0.0, z + 0.0  # no "-0.0000%" beside "nobody pays"
     payer = "longs pay shorts" if rate > 0 else "shorts pay longs" if rate < 0 else "nobody pays"
-    side = "above its norm (z {:+.2f}): crowded longs" if z > 0 else "below its norm (z {:+.2f}): crowded shorts"
+    norm = "above its norm" if z > 0 else "below its norm" if z < 0 else "at its norm"
     per = f"/{hours:g}h" if not math.isnan(hours) else ""
-    return f"funding {rate:+.4%}{per} ({annual:+.1%}/yr, {payer}) " + side.format(z)
+    return (f"funding {rate:+.4%}{per} ({annual:+.1%}/yr, {payer}) {norm} (z {z:+.2f}): "
+            f"{funding_crowding(rate, z)}, {_risk(component)}")
 
 
-def _oi(component: float, level_z: float, delta_z: float) -> str:
+def _oi(component: float, level_z: float, delta_z: float, rate: float, funding_z: float) -> str:
     parts = []
     if level_z > 0:
         parts.append(f"high (z {level_z:+.2f})")
     if delta_z > 0:
         parts.append(f"rising (change z {delta_z:+.2f})")
-    crowd = "crowded longs" if component < 0 else "crowded shorts"
-    return f"open interest {' and '.join(parts)} amplifies the {crowd}"
+    return (f"open interest {' and '.join(parts)} amplifies the funding signal "
+            f"({funding_crowding(rate, funding_z)}): {_risk(component)}")
 
 
 def _rsi(component: float, rsi: float, params: ConfluenceParams) -> str:
     if rsi >= params.rsi_overbought:
-        return f"RSI {rsi:.1f} overbought (>= {params.rsi_overbought:g})"
-    return f"RSI {rsi:.1f} oversold (<= {params.rsi_oversold:g})"
+        return f"RSI {rsi:.1f} overbought (>= {params.rsi_overbought:g}): {_risk(component)}"
+    return f"RSI {rsi:.1f} oversold (<= {params.rsi_oversold:g}): {_risk(component)}"
 
 
-def _long_short(component: float, ratio: float) -> str:
-    side = "skewed long, confirms long crowding" if component < 0 else "skewed short, confirms short crowding"
-    return f"long/short account ratio {ratio:.2f}: {side}"
+def _long_short(component: float, ratio: float, neutral: float) -> str:
+    side = "above" if component < 0 else "below"
+    skew = "skewed long" if component < 0 else "skewed short"
+    return f"long/short account ratio {ratio:.2f} {side} neutral {neutral:g}: {skew}, {_risk(component)}"
 
 
 def _cluster(side: str, usd: float, distance_pct: float) -> str:
@@ -98,11 +126,11 @@ def build_reasons(
         if abs(c_funding) >= threshold:
             found.append((abs(c_funding), _funding(c_funding, rate, hours, annual, funding_z)))
         if abs(c_oi) >= threshold:
-            found.append((abs(c_oi), _oi(c_oi, level_z, delta_z)))
+            found.append((abs(c_oi), _oi(c_oi, level_z, delta_z, rate, funding_z)))
         if abs(c_rsi) >= threshold:
             found.append((abs(c_rsi), _rsi(c_rsi, rsi, params)))
         if abs(c_ls) >= threshold:
-            found.append((abs(c_ls), _long_short(c_ls, ratio)))
+            found.append((abs(c_ls), _long_short(c_ls, ratio, params.long_short_neutral)))
         long_points, long_usd, long_dist, short_points, short_usd, short_dist = cluster_row
         if long_points >= threshold:
             found.append((long_points, _cluster("long", long_usd, long_dist)))
