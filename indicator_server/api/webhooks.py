@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 from flask import Response, current_app, request
 from flask.views import MethodView
+from marshmallow import Schema, fields
 
 from ..errors import ApiError
 from ..webhooks import get_webhooks
@@ -70,8 +71,17 @@ class TradingViewTokenWebhook(MethodView):
         return _receive(token)
 
 
+class WebhookMetricsSchema(Schema):
+    accepted = fields.Integer(required=True, metadata={"description": "Alerts stored."})
+    duplicates = fields.Integer(required=True, metadata={"description": "Alerts already stored (same id or body)."})
+    rejected = fields.Integer(required=True, metadata={"description": "Alerts refused, all codes."})
+    rejected_by_code = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                                   metadata={"description": "Refusals per error code (wrong_secret, ...)."})
+
+
 @blp.route("/api/v1/webhooks/metrics")
 class WebhookMetricsView(MethodView):
+    @blp.response(200, WebhookMetricsSchema)
     def get(self):
         """Counters of this process: accepted, duplicates, rejected by error code."""
         return get_webhooks(current_app).metrics.snapshot()
