@@ -61,7 +61,10 @@ def run_import(args: argparse.Namespace) -> int:
         )
     finally:
         db.dispose()
-    print(format_report(report))
+    # The bar (stderr) is closed by now; flush it so the summary (stdout) always comes after it, on a terminal
+    # and when both streams go to one file or pipe.
+    sys.stderr.flush()
+    print(format_report(report), flush=True)
     return 0 if report.ok else 1
 
 
@@ -73,9 +76,10 @@ def _when(ms: int | None) -> str:
 
 def format_report(report: ImportReport) -> str:
     """The summary table printed after an import."""
-    lines = [f"{'kind':<18}{'rows read':>12}{'rows written':>14}  {'first (UTC)':<18}{'last (UTC)':<18}"]
+    lines = [f"{'kind':<18}{'rows read':>12}{'rows new':>12}{'already stored':>16}  "
+             f"{'first (UTC)':<18}{'last (UTC)':<18}"]
     for kind, t in sorted(report.per_kind().items()):
-        lines.append(f"{kind:<18}{t['rows_read']:>12,}{t['rows_written']:>14,}  "
+        lines.append(f"{kind:<18}{t['rows_read']:>12,}{t['rows_new']:>12,}{t['rows_written'] - t['rows_new']:>16,}  "
                      f"{_when(t['first']):<18}{_when(t['last']):<18}")
     failed = len(report.errors)
     lines.append(f"files: {len(report.files) - failed} imported, {failed} failed; "

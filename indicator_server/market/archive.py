@@ -92,7 +92,8 @@ class FileResult:
     symbol: str | None = None
     timeframe: str | None = None
     rows_read: int = 0
-    written: dict[str, int] = field(default_factory=dict)  # store kind -> rows upserted
+    written: dict[str, int] = field(default_factory=dict)  # store kind -> rows upserted (new or already stored)
+    new: dict[str, int] = field(default_factory=dict)  # store kind -> rows the store did not hold before
     first: int | None = None
     last: int | None = None
     error: str | None = None
@@ -115,13 +116,18 @@ class ImportReport:
         return sorted({f.symbol for f in self.files if f.symbol and f.rows_read})
 
     def per_kind(self) -> dict[str, dict]:
-        """Store kind -> {rows_read, rows_written, first, last} over all files."""
+        """Store kind -> {rows_read, rows_written, rows_new, first, last} over all files.
+
+        ``rows_written`` counts the rows handed to the store (an upsert), ``rows_new`` those it did not hold
+        before: a re-import writes rows but adds none."""
         totals: dict[str, dict] = {}
         for f in self.files:
             for kind, written in f.written.items():
-                t = totals.setdefault(kind, {"rows_read": 0, "rows_written": 0, "first": None, "last": None})
+                t = totals.setdefault(kind, {"rows_read": 0, "rows_written": 0, "rows_new": 0, "first": None,
+                                             "last": None})
                 t["rows_read"] += f.rows_read
                 t["rows_written"] += written
+                t["rows_new"] += f.new.get(kind, 0)
                 if f.first is not None:
                     t["first"] = f.first if t["first"] is None else min(t["first"], f.first)
                     t["last"] = f.last if t["last"] is None else max(t["last"], f.last)
@@ -134,6 +140,10 @@ class ImportReport:
     @property
     def rows_written(self) -> dict[str, int]:
         return {kind: t["rows_written"] for kind, t in self.per_kind().items()}
+
+    @property
+    def rows_new(self) -> dict[str, int]:
+        return {kind: t["rows_new"] for kind, t in self.per_kind().items()}
 
     @property
     def span(self) -> tuple[int | None, int | None]:
@@ -335,7 +345,15 @@ def to_frames(chunk: pd.DataFrame, spec: ArchiveFile) -> dict[str, pd.DataFrame]
 
 
 def import_file(repo, spec: ArchiveFile, exchange: str, result: FileResult, bar=None) -> None:
-    """Stream one file into the store, filling ``result`` as it goes (so a failure mid-file still reports)."""
+    """Stream one file into the store, filling ``result`` as it goes (so a failure mid-file still reports).
+
+    New rows are counted from the store's row count before and after each upsert (an upsert never deletes), so
+    the count is true whatever the driver reports for ``ON CONFLICT DO UPDATE``."""
+    stored: dict[str, int] = {}
+
+    def count(kind: str) -> int:
+        return repo.span(kind, exchange, spec.symbol, spec.timeframe)[2]
+
     for chunk in read_chunks(spec):
         result.rows_read += len(chunk)
         for kind, frame in to_frames(chunk, spec).items():
@@ -344,8 +362,15 @@ def import_file(repo, spec: ArchiveFile, exchange: str, result: FileResult, bar=
                 first, last = int(times.min()), int(times.max())
                 result.first = first if result.first is None else min(result.first, first)
                 result.last = last if result.last is None else max(result.last, last)
+            if kind not in stored:
+                stored[kind] = count(kind)
             written = repo.save(kind, exchange, spec.symbol, frame, timeframe=spec.timeframe)
             result.written[kind] = result.written.get(kind, 0) + written
+            if written:
+                before, stored[kind] = stored[kind], count(kind)
+                result.new[kind] = result.new.get(kind, 0) + stored[kind] - before
+            else:
+                result.new.setdefault(kind, 0)
         if bar is not None:
             bar.update(len(chunk))
 

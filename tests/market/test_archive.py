@@ -114,6 +114,7 @@ def test_monthly_kline_archive_round_trips(tmp_path, repo, klines, header):
     report = import_paths(repo, [path], progress=False)
     assert report.ok, report.errors
     assert report.rows_read == {"klines": 744} and report.rows_written == {"klines": 744}
+    assert report.rows_new == {"klines": 744}
     assert report.symbols == ["BTCUSDT"] and report.span == (JAN[0], JAN[1] - HOUR)
     assert_klines_equal(repo.load("klines", "binance", "BTCUSDT", timeframe="1h"), jan)
 
@@ -123,10 +124,11 @@ def test_reimport_and_overlapping_daily_file_add_no_rows(tmp_path, repo, klines)
     monthly = write_archive(tmp_path / "BTCUSDT-1h-2025-01.zip", archive_klines(jan))
     day = _month(klines, "openTime", 1736899200000, 1736899200000 + 24 * HOUR)  # 2025-01-15
     daily = write_archive(tmp_path / "BTCUSDT-1h-2025-01-15.zip", archive_klines(day), header=False)
-    import_paths(repo, [monthly], progress=False)
+    assert import_paths(repo, [monthly], progress=False).rows_new == {"klines": 744}
     assert repo.span("klines", "binance", "BTCUSDT", "1h")[2] == 744
     again = import_paths(repo, [monthly, daily], progress=False)
-    assert again.ok and again.rows_written == {"klines": 744 + 24}
+    assert again.ok and again.rows_written == {"klines": 744 + 24}  # handed to the store (upserted) ...
+    assert again.rows_new == {"klines": 0}  # ... but none was new
     assert repo.span("klines", "binance", "BTCUSDT", "1h") == (JAN[0], JAN[1] - HOUR, 744)
     assert_klines_equal(repo.load("klines", "binance", "BTCUSDT", timeframe="1h"), jan)
 
@@ -335,6 +337,64 @@ def test_indicator_server_main_runs_the_import(tmp_path, klines, capsys):
     url = f"sqlite:///{tmp_path / 'main.db'}"
     assert main(["import", str(tmp_path), "--database-url", url, "--no-progress"]) == 0
     assert "744" in capsys.readouterr().out
+
+
+def _summary(out: str) -> dict[str, list[str]]:
+    lines = out.splitlines()
+    assert lines[0].split() == ["kind", "rows", "read", "rows", "new", "already", "stored", "first", "(UTC)",
+                                "last", "(UTC)"]
+    return {line.split()[0]: line.split()[1:4] for line in lines[1:] if not line.startswith(("files:", "error"))}
+
+
+def test_the_summary_counts_new_rows_so_a_reimport_says_it_added_none(tmp_path, klines, capsys):
+    jan = _month(klines, "openTime")
+    write_archive(tmp_path / "in" / "BTCUSDT-1h-2025-01.zip", archive_klines(jan))
+    url = f"sqlite:///{tmp_path / 'again.db'}"
+    assert run_import(parse(str(tmp_path / "in"), "--database-url", url, "--no-progress")) == 0
+    assert _summary(capsys.readouterr().out) == {"klines": ["744", "744", "0"]}
+    assert run_import(parse(str(tmp_path / "in"), "--database-url", url, "--no-progress")) == 0
+    assert _summary(capsys.readouterr().out) == {"klines": ["744", "0", "744"]}
+    # half new: a February file beside the January one
+    feb = _month(klines, "openTime", JAN[1], JAN[1] + 24 * HOUR)
+    write_archive(tmp_path / "in" / "BTCUSDT-1h-2025-02-01.zip", archive_klines(feb))
+    assert run_import(parse(str(tmp_path / "in"), "--database-url", url, "--no-progress")) == 0
+    assert _summary(capsys.readouterr().out) == {"klines": [f"{744 + 24:,}", "24", "744"]}
+
+
+def test_the_progress_bar_ends_before_the_summary_on_a_terminal(tmp_path, klines):
+    """Both streams on one pseudo-terminal, as in an interactive shell: the bar's last state, then the summary,
+    then nothing."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    write_archive(tmp_path / "BTCUSDT-1h-2025-01.zip", archive_klines(_month(klines, "openTime")))
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    command = [sys.executable, "-m", "indicator_server.cli", "import", str(tmp_path), "--database-url",
+               f"sqlite:///{tmp_path / 'tty.db'}"]
+    proc = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.wait(timeout=120) == 0
+    text = out.decode()
+    bar_end = text.rfind("744 rows")
+    summary = text.find("kind ")
+    assert 0 <= bar_end < summary, text
+    assert text.rstrip().endswith("symbols: BTCUSDT"), text
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------------------
