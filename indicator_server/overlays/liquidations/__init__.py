@@ -5,7 +5,8 @@ Stable entry points (other modules call them):
 
 - ``estimate_liquidations(bars, params=None, *, bins=500, include=DEFAULT_INCLUDE, leverage=None)
   -> LiquidationResult``
-- ``clusters_per_bar(bars, params=None, *, bins=500, max_rows=20_000) -> DataFrame`` (confluence input)
+- ``clusters_per_bar(bars, params=None, *, max_rows=20_000) -> DataFrame`` (confluence input; clusters do not
+  depend on ``bins``, which only sets the resolution of the map and heatmap)
 - ``LiquidationParams`` (``LiquidationParams.from_dict(overrides)``)
 """
 

@@ -12,15 +12,26 @@ import numpy as np
 import pandas as pd
 
 from . import flow
-from .grid import alive_grid, iter_alive_grid, price_edges, sample_rows
+from .grid import ROW_BLOCK, alive_grid, iter_alive_grid, price_edges, sample_rows
 from .levels import LONG, SHORT, LevelArrays, build_levels, open_notional, sweep_levels, swept_per_bar
 from .params import MODEL_NAME, MODEL_VERSION, LiquidationParams
-from .product import find_runs, liquidation_map, map_clusters, max_pain, nearest_clusters
+from .product import (
+    cluster_map,
+    find_runs,
+    grid_edges,
+    grid_position,
+    grid_span,
+    liquidation_map,
+    map_clusters,
+    max_pain,
+    nearest_clusters,
+)
 
 PARTS = ("levels", "map", "clusters", "heatmap", "swept")
 DEFAULT_INCLUDE = ("levels", "map", "clusters", "swept")
 DEFAULT_BINS = 500
 CLUSTER_MAX_ROWS = 20_000
+GRID_CELLS = 4_000_000  # cells of one block of clusters_per_bar's time x cluster-grid array (32 MB)
 
 
 @dataclass
@@ -37,6 +48,7 @@ class LiquidationResult:
     swept: pd.DataFrame | None
     warnings: list[str] = field(default_factory=list)
     model: dict[str, Any] = field(default_factory=dict)
+    cluster_grid: dict[str, Any] | None = None  # the open notional on the cluster grid (product.cluster_map)
 
 
 @dataclass
@@ -148,6 +160,7 @@ def estimate_liquidations(bars: pd.DataFrame, params: LiquidationParams | None =
     price = float(core.close[-1])
     shown = None if leverage is None else tuple(t for t in core.tiers if t in set(leverage))
     lmap = liquidation_map(core.levels, open_usd, price, core.tiers, bins, params.map_range_pct, shown)
+    cmap = cluster_map(core.levels, open_usd, price, params.cluster_bin_pct, params.map_range_pct)
     swept = None
     if "swept" in include:
         long_usd, short_usd = swept_per_bar(core.levels, core.log_surv, n)
@@ -157,12 +170,13 @@ def estimate_liquidations(bars: pd.DataFrame, params: LiquidationParams | None =
         time=int(core.times[-1]),
         levels=levels_frame(core, open_usd) if "levels" in include else None,
         map=lmap if "map" in include else None,
-        clusters=map_clusters(lmap, price, params.cluster_density) if "clusters" in include else None,
-        max_pain=max_pain(lmap, price),
+        clusters=map_clusters(cmap, price, params.cluster_density) if "clusters" in include else None,
+        max_pain=max_pain(cmap, price),
         heatmap=heatmap(core, params, bins) if "heatmap" in include else None,
         swept=swept,
         warnings=warnings,
         model=info,
+        cluster_grid=cmap,
     )
 
 
@@ -170,15 +184,16 @@ CLUSTER_COLUMNS = ["time", "long_cluster_price", "long_cluster_distance_pct", "l
                    "short_cluster_price", "short_cluster_distance_pct", "short_cluster_usd"]
 
 
-def clusters_per_bar(bars: pd.DataFrame, params: LiquidationParams | None = None, *, bins: int = DEFAULT_BINS,
+def clusters_per_bar(bars: pd.DataFrame, params: LiquidationParams | None = None, *,
                      max_rows: int = CLUSTER_MAX_ROWS) -> pd.DataFrame:
     """As of each bar's close: the nearest dense long cluster at/below the close and short cluster at/above it,
     their peak price, distance (% of close, positive) and open notional (USD); NaN when there is none.
 
-    Clusters are found as in the map (``product.find_runs``) but on the heatmap's fixed price axis (the window's
-    low/high padded by ``heatmap_pad_pct``, ``bins`` bins), so they can differ slightly from the map's. With more
-    than ``max_rows`` bars they are computed every ``ceil(n / max_rows)`` bars and forward-filled (documented
-    stride; the last bar is always computed). Same index as ``bars``.
+    Clusters are those of ``estimate_liquidations`` on the bars up to that one: the same cluster grid (fixed in
+    price terms, ``cluster_bin_pct``; product.py), the grid bins touching that bar's close x (1 +/- map_range_pct
+    %), the same runs (``product.find_runs``); there is no drawing resolution here. With more than ``max_rows``
+    bars they are computed every ``ceil(n / max_rows)`` bars and forward-filled (documented stride; the last bar
+    is always computed). Same index as ``bars``.
     """
     params = params or LiquidationParams()
     n = len(bars)
@@ -188,13 +203,25 @@ def clusters_per_bar(bars: pd.DataFrame, params: LiquidationParams | None = None
         return out
     core = run_model(bars, params)
     rows = sample_rows(n, max_rows)
-    edges = heatmap_edges(core, params, bins)
-    mids = (edges[:-1] + edges[1:]) / 2
     close = core.close[rows]
+    k_lo, k_hi = grid_span(close, params.cluster_bin_pct, params.map_range_pct)
+    if not np.isfinite(k_lo).any():
+        return out
+    first, last = int(np.nanmin(k_lo)), int(np.nanmax(k_hi))
+    edges = grid_edges(first, last, params.cluster_bin_pct)
+    mids = (edges[:-1] + edges[1:]) / 2
+    # binned on the grid's own axis (positions k - first, one unit per bin), so grid.iter_alive_grid applies
+    positions = grid_position(core.levels.price, params.cluster_bin_pct)
+    axis = np.arange(first, last + 2, dtype="float64")
+    cols = np.arange(first, last + 1, dtype="float64")[None, :]
+    row_block = max(1, min(ROW_BLOCK, GRID_CELLS // len(cols[0])))
     found = {name: np.full(len(rows), np.nan) for name in CLUSTER_COLUMNS[1:]}
     for side, name in ((LONG, "long"), (SHORT, "short")):
         levels = core.levels.take(core.levels.side == side)
-        for a, z, block in iter_alive_grid(levels, core.log_surv, rows, edges):
+        levels.price = positions[core.levels.side == side]
+        for a, z, block in iter_alive_grid(levels, core.log_surv, rows, axis, row_block):
+            lo, hi = k_lo[a:z, None], k_hi[a:z, None]
+            block[~((cols >= lo) & (cols <= hi))] = 0.0  # outside this row's range (all of a row with no close)
             runs = find_runs(block, params.cluster_density)
             price, usd, distance = nearest_clusters(runs, mids, close[a:z], side, z - a)
             found[f"{name}_cluster_price"][a:z] = price

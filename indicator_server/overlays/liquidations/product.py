@@ -2,14 +2,22 @@
 clusters and "max pain".
 
 Definitions (this product's; the public tools do not publish theirs):
-- map: bins over last close x (1 +/- map_range_pct %); long_usd / short_usd = open notional of the long / short
-  levels in the bin; long_cum_usd = long notional liquidated if price falls from the close to the bin (sum from
-  the close's bin down to it, 0 above the close's bin), short_cum_usd likewise upwards; per-leverage amounts.
-- cluster: a run of adjacent dense bins of one side, a bin being dense when it holds at least ``cluster_density``
-  times the mean of that side's non-empty bins; price_peak = middle of its largest bin; distance_pct = |peak -
-  close| / close x 100. Long clusters are those peaking at or below the close, short ones at or above it.
-- max pain (per side): the bin holding the most notional of that side; notional_usd = the cumulative notional
-  liquidated on the way there (the cum curve at that bin).
+- map: ``bins`` bins over last close x (1 +/- map_range_pct %); long_usd / short_usd = open notional of the long /
+  short levels in the bin; long_cum_usd = long notional liquidated if price falls from the close to the bin (sum
+  from the close's bin down to it, 0 above the close's bin), short_cum_usd likewise upwards; per-leverage amounts.
+  The map is the picture: ``bins`` changes its resolution and nothing else.
+- cluster grid: a grid fixed in price terms, independent of ``bins`` and of the window: bin k holds the prices
+  [g^k, g^(k+1)), g = 1 + cluster_bin_pct / 100 (every bin is cluster_bin_pct % wide wherever the price is, and
+  its edges do not move when a new bar closes). The grid bins touching close x (1 +/- map_range_pct %) count; they
+  carry the same open notional per side as the map, and the same cumulative curves from the close's grid bin.
+- cluster: a run of adjacent dense grid bins of one side, a bin being dense when it holds at least
+  ``cluster_density`` times the mean of that side's non-empty grid bins; price_peak = middle of its largest bin;
+  distance_pct = |peak - close| / close x 100. Long clusters are those peaking at or below the close, short ones
+  at or above it. Counting notional per price interval of fixed relative width is a histogram estimate of the
+  density of liquidation prices (Silverman, "Density Estimation for Statistics and Data Analysis", 1986, ch. 2):
+  its bin width is a smoothing parameter of the model, not of the drawing.
+- max pain (per side): the grid bin holding the most notional of that side; notional_usd = the cumulative notional
+  liquidated on the way there (the grid's cum curve at that bin).
 """
 
 from __future__ import annotations
@@ -82,8 +90,62 @@ def liquidation_map(levels: LevelArrays, open_usd: np.ndarray, price: float, tie
     return out
 
 
+def grid_log_ratio(bin_pct: float) -> float:
+    """ln g of the cluster grid (g = 1 + bin_pct / 100)."""
+    return float(np.log(1.0 + bin_pct / 100))  # as pine/liquidation_levels.pine computes it (no log1p there)
+
+
+def grid_position(price: np.ndarray, bin_pct: float) -> np.ndarray:
+    """ln(price) / ln g: the grid bin of a price is its floor."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.log(np.asarray(price, dtype="float64")) / grid_log_ratio(bin_pct)
+
+
+def grid_span(price: np.ndarray | float, bin_pct: float, range_pct: float) -> tuple[np.ndarray, np.ndarray]:
+    """First and last grid bin (integers as floats, NaN for a price that is not > 0) touching
+    price x (1 +/- range_pct %)."""
+    price = np.asarray(price, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        price = np.where(price > 0, price, np.nan)
+    r = range_pct / 100
+    return np.floor(grid_position(price * (1 - r), bin_pct)), np.floor(grid_position(price * (1 + r), bin_pct))
+
+
+def grid_edges(first: int, last: int, bin_pct: float) -> np.ndarray:
+    """Edges g^k of grid bins first..last (last + 2 - first values)."""
+    return np.exp(np.arange(first, last + 2, dtype="float64") * grid_log_ratio(bin_pct))
+
+
+def cluster_map(levels: LevelArrays, open_usd: np.ndarray, price: float, bin_pct: float,
+                range_pct: float) -> dict[str, Any]:
+    """The open notional per side on the cluster grid around ``price`` (map-like keys, see the module doc)."""
+    k_lo, k_hi = (float(k) for k in grid_span(price, bin_pct, range_pct))
+    if not (np.isfinite(k_lo) and np.isfinite(k_hi)):
+        k_lo = k_hi = 0.0
+    first, nbins = int(k_lo), int(k_hi - k_lo) + 1
+    edges = grid_edges(first, int(k_hi), bin_pct)
+    b = np.floor(grid_position(levels.price, bin_pct)) - first
+    inside = np.isfinite(b) & (b >= 0) & (b < nbins) & (open_usd > 0)
+    b = np.where(inside, b, 0).astype("int64")
+    close_bin = int(min(max(np.floor(grid_position(price, bin_pct)) - first, 0), nbins - 1)) if price > 0 else 0
+    out: dict[str, Any] = {"price_low": edges[:-1], "price_high": edges[1:], "price": (edges[:-1] + edges[1:]) / 2,
+                           "close_bin": close_bin, "first_bin": first}
+    for side, name in ((LONG, "long"), (SHORT, "short")):
+        sel = inside & (levels.side == side)
+        total = np.bincount(b[sel], weights=open_usd[sel], minlength=nbins).astype("float64", copy=False)
+        out[f"{name}_usd"] = total
+        cum = np.zeros(nbins)
+        if side == LONG:
+            cum[: close_bin + 1] = np.cumsum(total[: close_bin + 1][::-1])[::-1]
+        else:
+            cum[close_bin:] = np.cumsum(total[close_bin:])
+        out[f"{name}_cum_usd"] = cum
+    return out
+
+
 def map_clusters(lmap: dict[str, Any], price: float, density: float) -> list[dict[str, Any]]:
-    """Dense zones of the map, both sides, sorted by distance from ``price``."""
+    """Dense zones of a binned map (the cluster grid, ``cluster_map``), both sides, sorted by distance from
+    ``price``."""
     low, high, mid = lmap["price_low"], lmap["price_high"], lmap["price"]
     zones = []
     for name in ("long", "short"):
@@ -100,6 +162,7 @@ def map_clusters(lmap: dict[str, Any], price: float, density: float) -> list[dic
 
 
 def max_pain(lmap: dict[str, Any], price: float) -> dict[str, Any]:
+    """Per side, the bin of ``lmap`` (the cluster grid) holding the most notional of that side."""
     out: dict[str, Any] = {}
     for name in ("long", "short"):
         usd = lmap[f"{name}_usd"]

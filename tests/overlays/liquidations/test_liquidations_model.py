@@ -197,7 +197,7 @@ def test_degenerate_bars_give_warnings_not_errors(n):
         result = estimate_liquidations(frame, include=PARTS, bins=50)
         assert result.model["name"] == "oi-flow"
         assert result.warnings or n >= 48
-        per_bar = clusters_per_bar(frame, bins=50)
+        per_bar = clusters_per_bar(frame)
         assert len(per_bar) == n
 
 
