@@ -18,6 +18,7 @@ from ..store.signal_repo import SignalRepository
 from .metrics import WebhookMetrics
 from .ratelimit import make_rate_limiter
 from .receiver import Receiver
+from .redact import install_log_redaction
 from .worker import ContextFiller, FillerThread
 
 
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> Webhooks:
 
     svc = app.extensions["indicator"]
     settings = svc.settings
+    install_log_redaction(settings.webhook_secrets)  # no token of a URL reaches any log line of this process
     repo = SignalRepository(svc.db)
     metrics = WebhookMetrics()
     limiter = make_rate_limiter(settings.webhook_rate_limit, settings.cache_url, clock=svc.clock)
