@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 OPEN_SECONDS = 10.0
 MAX_OPEN_SECONDS = 15 * 60.0  # a Retry-After longer than this is capped (a ban never lasts a day here)
+SHARED_READ_SECONDS = 1.0  # the shared state is read at most this often (a slow cache must not slow every call)
 
 
 class Breaker:
@@ -53,6 +54,7 @@ class Breaker:
         self._until = 0.0
         self._reason = ""
         self._lock = threading.Lock()
+        self._shared_seen: tuple[float, float, str] = (float("-inf"), 0.0, "")  # (read at, until, reason)
 
     @property
     def _key(self) -> str:
@@ -62,16 +64,27 @@ class Breaker:
         """(until when it is open, why), the later of this process's and the shared state; (0, '') when closed."""
         with self._lock:
             until, reason = self._until, self._reason
-        if self.shared is not None:
-            try:
-                raw = self.shared.get(self._key)
-                if raw:
-                    data = orjson.loads(raw)
-                    if float(data["until"]) > until:
-                        until, reason = float(data["until"]), str(data["reason"])
-            except Exception:  # the shared cache is a help, never a new way to fail
-                log.debug("breaker %s: shared state unreadable", self.name, exc_info=True)
-        return (until, reason) if until > self.clock() else (0.0, "")
+        now = self.clock()
+        if self.shared is not None and until <= now:
+            shared_until, shared_reason = self._read_shared(now)
+            if shared_until > until:
+                until, reason = shared_until, shared_reason
+        return (until, reason) if until > now else (0.0, "")
+
+    def _read_shared(self, now: float) -> tuple[float, str]:
+        read_at, until, reason = self._shared_seen
+        if now - read_at < SHARED_READ_SECONDS:
+            return until, reason
+        until, reason = 0.0, ""
+        try:
+            raw = self.shared.get(self._key)
+            if raw:
+                data = orjson.loads(raw)
+                until, reason = float(data["until"]), str(data["reason"])
+        except Exception:  # the shared cache is a help, never a new way to fail
+            log.debug("breaker %s: shared state unreadable", self.name, exc_info=True)
+        self._shared_seen = (now, until, reason)
+        return until, reason
 
     def check(self) -> None:
         """Raise ``UpstreamUnavailable`` at once while the breaker is open."""
@@ -94,6 +107,7 @@ class Breaker:
         reason = error.message
         with self._lock:
             self._until, self._reason = until, reason
+            self._shared_seen = (float("-inf"), 0.0, "")
         log.warning("%s: breaker open for %.0f s after: %s", self.name, seconds, reason)
         if self.shared is not None:
             try:

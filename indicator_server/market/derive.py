@@ -100,6 +100,6 @@ def complete_klines(repo, exchange: str, symbol: str, timeframe: str | None, sta
     if used is None:
         return stored, []
     return best, [
-        f"{len(best) - len(stored)} {timeframe} bars derived from stored {used} bars (open first, high max, "
+        f"{timeframe} bars derived from stored {used} bars (open first, high max, "
         "low min, close last, volumes and trades summed; open interest and funding as of each bar's close)"
     ]

@@ -150,3 +150,31 @@ def test_the_app_answers_stored_ranges_with_binance_down(imported_db_url, binanc
         assert binance_replay.requests() == []
     finally:
         app.extensions["indicator"].db.dispose()
+
+
+def test_the_shared_state_is_read_at_most_once_a_second():
+    from indicator_server.market.breaker import Breaker
+
+    class CountingCache(dict):
+        reads = 0
+
+        def get(self, key):
+            CountingCache.reads += 1
+            return super().get(key)
+
+        def set(self, key, value, ttl):
+            self[key] = value
+
+    clock, shared = Clock(1_000_000.0), CountingCache()
+    one, two = Breaker("x", clock=clock, shared=shared), Breaker("x", clock=clock, shared=shared)
+    for _ in range(5):
+        two.check()
+    assert CountingCache.reads == 1
+    one.trip(UpstreamUnavailable("down", retry_after=3))
+    two.check()  # the closed state it read is still fresh
+    clock.advance(1.5)
+    with pytest.raises(UpstreamUnavailable):
+        two.check()
+    clock.advance(9)  # 10.5 s after the trip: closed everywhere
+    one.check()
+    two.check()
