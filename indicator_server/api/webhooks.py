@@ -19,7 +19,8 @@ _BODY_DOC = {
         "required": True,
         "content": {
             "application/json": {"schema": TradingViewAlertSchema},
-            "text/plain": {"schema": {"type": "string", "description": "key=value lines or a free message"}},
+            "text/plain": {"schema": {"type": "string", "description": (
+                "key=value lines or a free message; a body that parses as JSON must be a JSON object")}},
         },
     }
 }
@@ -43,9 +44,14 @@ def _receive(token: str | None):
 
 def _responses(f):
     f = blp.response(200, WebhookReplySchema)(f)
-    for status, why in ((400, "Malformed or invalid alert."), (401, "Missing or wrong secret."),
+    for status, why in ((400, "Malformed or invalid alert: JSON that is not an object or does not parse "
+                              "(malformed_json), not UTF-8 or holding NUL (invalid_encoding), nested deeper than "
+                              "32 levels or fields of the wrong type (invalid_argument), body framing broken or "
+                              "shorter than Content-Length (malformed_body), empty (empty_body)."),
+                        (401, "Missing or wrong secret."),
                         (403, "Source address not allowed, or webhooks disabled."),
-                        (404, "Unknown ticker or token."), (413, "Body over WEBHOOK_MAX_BODY."),
+                        (404, "Unknown token, or a ticker that cannot be a symbol name (unknown_symbol)."),
+                        (413, "Body over WEBHOOK_MAX_BODY."),
                         (429, "Over WEBHOOK_RATE_LIMIT; see Retry-After.")):
         f = blp.alt_response(status, schema=ErrorSchema, description=why)(f)
     return blp.doc(**_BODY_DOC)(f)
