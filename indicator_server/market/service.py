@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 # How far an exchange's latest stored sample may lag the range end before we ask the exchange again.
 _FUNDING_SLACK_MS = 8 * HOUR_MS
+_SYMBOLS_REREAD_SECONDS = 5.0
 
 
 @dataclass
@@ -73,6 +74,7 @@ class MarketService:
         self.repo = repo
         self.clock = clock
         self._memo: dict[tuple, tuple[float, _Piece]] = {}
+        self._symbols: dict[str, tuple[float, list[str]]] = {}  # exchange -> (read at, stored symbols)
         self._lock = threading.Lock()
 
     def share_breakers(self, shared) -> None:
@@ -103,11 +105,13 @@ class MarketService:
         symbol = (symbol or "").strip().upper()
         if not symbol:
             raise InvalidArgument("symbol is required", details={"field": "symbol"})
-        stored = self.repo.symbols(source.name) if self._persist(source) else []
         canonical = getattr(source, "canonical_symbol", None)
-        if canonical is not None and canonical(symbol) in stored:
-            return canonical(symbol)  # the store holds it: no need to ask the exchange
+        wanted = canonical(symbol) if canonical is not None else symbol
+        stored = self._stored_symbols(source, wanted)
+        if canonical is not None and wanted in stored:
+            return wanted  # the store holds it: no need to ask the exchange
         if self._offline(source):
+            stored = self._stored_symbols(source, symbol, fresh=True)
             if symbol not in stored:
                 raise UnknownSymbol(
                     f"no stored {source.name} data for {symbol}; import archives first (indicator-server import)",
@@ -117,9 +121,23 @@ class MarketService:
         try:
             return source.check_symbol(symbol)
         except UpstreamError:
-            if symbol in stored:
+            if symbol in self._stored_symbols(source, symbol, fresh=True):
                 return symbol
             raise
+
+    def _stored_symbols(self, source, wanted: str, *, fresh: bool = False) -> list[str]:
+        """The symbols the store holds for ``source``; re-read when ``wanted`` is missing (at most every 5 s unless
+        ``fresh``: before refusing a symbol or serving it from the store)."""
+        if not self._persist(source):
+            return []
+        with self._lock:
+            hit = self._symbols.get(source.name)
+        if hit and (wanted in hit[1] or (not fresh and time.monotonic() - hit[0] < _SYMBOLS_REREAD_SECONDS)):
+            return hit[1]
+        symbols = self.repo.symbols(source.name)  # symbols are never removed: a kept list only grows stale
+        with self._lock:
+            self._symbols[source.name] = (time.monotonic(), symbols)
+        return symbols
 
     def resolve_range(
         self, timeframe: str, limit: int, start: int | None, end: int | None

@@ -178,3 +178,13 @@ def test_the_shared_state_is_read_at_most_once_a_second():
     clock.advance(9)  # 10.5 s after the trip: closed everywhere
     one.check()
     two.check()
+
+
+def test_stored_symbols_are_read_once_not_per_request(world, binance_replay):
+    market = world()
+    reads = []
+    real = market.repo.symbols
+    market.repo.symbols = lambda exchange: reads.append(exchange) or real(exchange)
+    for day in (1, 2, 3):
+        market.bars("binance", "BTCUSDT", "1h", start=MARCH_2025 + day * 86_400_000, limit=10)
+    assert reads == ["binance"] and binance_replay.requests() == []
