@@ -10,12 +10,13 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from ..services import services
-from . import Blueprint
+from . import MARKET_ERRORS, Blueprint
 from .caching import serve_overlay
 from .overlay_builders import build_candles
 from .overlay_schemas import MarketQuerySchema, MetaSchema
 
-blp = Blueprint("candles", __name__, url_prefix="/api/v1", description="Closed OHLCV bars of a symbol.")
+blp = Blueprint("candles", __name__, url_prefix="/api/v1", description="Closed OHLCV bars of a symbol.",
+                errors=MARKET_ERRORS)
 
 _num = {"allow_none": True}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ..services import services
-from . import Blueprint
+from . import MARKET_ERRORS, Blueprint
 from .caching import serve_overlay
 from .overlay_builders import build_confluence, build_oi_delta
 from .overlay_schemas import (
@@ -19,6 +19,7 @@ blp = Blueprint(
     "overlays",
     __name__,
     url_prefix="/api/v1/overlays",
+    errors=MARKET_ERRORS,
     description="Per-bar overlays for a symbol and timeframe, computed on closed bars and cached per bar.",
 )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import orjson
 from flask import Response, current_app, request
 from flask.views import MethodView
+from marshmallow import EXCLUDE
 
 from ..errors import InvalidArgument
 from ..services import services
@@ -52,6 +53,16 @@ class _NoJsonDefaultError:
 
 
 class UdfBlueprint(Blueprint):
+    """Errors in UDF's own form (documented as each view's default), and unknown query parameters ignored: the
+    stock UDF adapter and the Charting Library add parameters of their own to these URLs (every other endpoint
+    refuses an undeclared parameter, api/__init__.py)."""
+
+    JSON_ERRORS = False
+
+    def arguments(self, schema, **kwargs):
+        kwargs.setdefault("unknown", EXCLUDE)
+        return super().arguments(schema, **kwargs)
+
     @staticmethod
     def _prepare_response_doc(doc, doc_info, *, api, spec, **kwargs):
         return Blueprint._prepare_response_doc(doc, doc_info, api=_NoJsonDefaultError(api), spec=spec, **kwargs)
