@@ -10,27 +10,39 @@ liquidation price (a stop beyond it would never fire before the liquidation).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
-from marshmallow.validate import OneOf, Range
+from marshmallow import Schema, ValidationError, fields, post_load
+from marshmallow.validate import Length, OneOf, Range, Regexp
 
+from ..errors import InvalidArgument
+from ..market.registry import FACTORIES
 from ..overlays.liquidation_price import CONTRACTS, EXCHANGES, MARGIN_MODES, SIDES, liquidation_price
 from ..services import services
 from ..timeframes import TIMEFRAMES
-from . import Blueprint
+from . import MARKET_ERRORS, Blueprint
+from .liquidations import LOOKBACK_HELP, LOOKBACK_PATTERN, lookback_bars
 
 blp = Blueprint(
     "calculator",
     __name__,
     url_prefix="/api/v1",
+    errors=MARKET_ERRORS,
     description="Liquidation price of a position (exchange formulas) with stop advice from liquidation clusters.",
 )
 
 STOP_BUFFER_PCT = 0.2  # "just outside" a cluster: this far beyond its edge, % of the edge price
 NEAREST_CLUSTERS = 6
 MAX_ENTRY_GAP_PCT = 25.0  # the model's map covers +-25% around the market price
+# Bounds of the inputs, far beyond any real position, so every result is a finite number (JSON has no Infinity)
+MIN_AMOUNT = 1e-8  # > 0: smaller prices or sizes make the distances overflow
+MAX_PRICE = 1e9
+MAX_AMOUNT = 1e12
+MAX_LEVERAGE = 1000.0  # the exchanges' tiers stop at 125x (Binance, Bybit) and 100x (OKX); above is their 400
+MIN_LOOKBACK_BARS, MAX_LOOKBACK_BARS = 48, 5000
+FEE_EXCHANGES = ("okx",)  # the only formula with a fee term (OKX's liquidation fee); Binance and Bybit have none
 
 
 class LiquidationPriceQuerySchema(Schema):
@@ -41,32 +53,50 @@ class LiquidationPriceQuerySchema(Schema):
     )
     margin_mode = fields.String(load_default="isolated", validate=OneOf(MARGIN_MODES))
     side = fields.String(required=True, validate=OneOf(SIDES))
-    entry = fields.Float(required=True, metadata={"description": "Entry price (> 0)."})
-    leverage = fields.Float(required=True, metadata={"description": "Leverage; the exchange's tier limit applies."})
+    entry = fields.Float(required=True, validate=Range(MIN_AMOUNT, MAX_PRICE),
+                         metadata={"description": f"Entry price ({MIN_AMOUNT:g}..{MAX_PRICE:g})."})
+    leverage = fields.Float(required=True, validate=Range(1, MAX_LEVERAGE),
+                            metadata={"description": "Leverage (>= 1); the exchange's tier limit applies."})
     quantity = fields.Float(
-        required=True,
-        metadata={"description": "Linear: base asset (BTC). Inverse: position size in USD (contracts x face value)."},
+        required=True, validate=Range(MIN_AMOUNT, MAX_AMOUNT),
+        metadata={"description": "Linear: base asset (BTC). Inverse: position size in USD (contracts x face "
+                                 f"value). {MIN_AMOUNT:g}..{MAX_AMOUNT:g}."},
     )
     balance = fields.Float(
-        load_default=None,
+        load_default=None, validate=Range(0, MAX_AMOUNT),
         metadata={"description": "Cross margin only (required there): balance available beyond the position's "
                                  "initial margin, in the margin currency (USDT linear, coin inverse)."},
     )
     fee = fields.Float(
         load_default=None, validate=Range(0, 0.01),
-        metadata={"description": "OKX liquidation (taker) fee rate; default 0.0005."},
+        metadata={"description": "OKX liquidation (taker) fee rate; default 0.0005. OKX only: Binance's and "
+                                 "Bybit's formulas have no fee term, so fee is refused there."},
     )
     advice = fields.Boolean(load_default=True, metadata={"description": "Add stop advice from liquidation clusters."})
     exchange_data = fields.String(
-        load_default=None,
-        metadata={"description": "Market data the advice uses: sim or binance (default: the server's "
-                                 "DEFAULT_EXCHANGE, sim unless configured)."},
+        load_default=None, validate=Length(min=1),
+        metadata={"enum": list(FACTORIES), "description": "Market data the advice uses: sim or binance (default: "
+                                                          "the server's DEFAULT_EXCHANGE, sim unless configured)."},
     )
     symbol = fields.String(load_default="BTCUSDT", metadata={"description": "Symbol the advice looks at."})
     timeframe = fields.String(load_default="1h", validate=OneOf(list(TIMEFRAMES)))
-    lookback = fields.Integer(
-        load_default=720, validate=Range(48, 5000), metadata={"description": "Bars of history the model uses."}
+    lookback = fields.String(
+        load_default="720", validate=Regexp(LOOKBACK_PATTERN, error=LOOKBACK_HELP),
+        metadata={"description": "History the model uses, as the liquidations overlay takes it: bars (\"720\") or a "
+                                 f"duration (12h, 7d, 30d, 1y); {MIN_LOOKBACK_BARS}..{MAX_LOOKBACK_BARS} bars."},
     )
+
+    @post_load
+    def _resolve(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if data.get("fee") is not None and data["exchange"] not in FEE_EXCHANGES:
+            raise ValidationError(f"fee applies to {', '.join(FEE_EXCHANGES)} only: {data['exchange']}'s formula "
+                                  "has no fee term", field_name="fee")
+        bars = lookback_bars(data["lookback"], data["timeframe"])
+        if not MIN_LOOKBACK_BARS <= bars <= MAX_LOOKBACK_BARS:
+            raise ValidationError(f"lookback is {bars} bars of {data['timeframe']}; allowed "
+                                  f"{MIN_LOOKBACK_BARS}..{MAX_LOOKBACK_BARS}", field_name="lookback")
+        data["lookback_bars"] = bars
+        return data
 
 
 class BracketSchema(Schema):
@@ -135,7 +165,22 @@ class LiquidationPrice(MethodView):
         body = result.as_dict()
         body["distance_pct"] = None if result.price is None else abs(args["entry"] - result.price) / args["entry"] * 100
         body["stop_advice"] = advise(args, result.price) if args["advice"] else None
-        return body
+        return refuse_non_finite(body)
+
+
+def refuse_non_finite(value: Any, path: str = "") -> Any:
+    """The body unchanged, or a 400 naming the first non-finite number in it (JSON has no NaN or Infinity; the
+    input bounds keep every formula finite, this is the edge's last guard)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidArgument(f"the inputs give a non-finite {path or 'result'}; use realistic amounts",
+                              details={"field": path})
+    if isinstance(value, dict):
+        for key, item in value.items():
+            refuse_non_finite(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            refuse_non_finite(item, f"{path}[{i}]")
+    return value
 
 
 def advise(args: dict[str, Any], liq_price: float | None) -> dict[str, Any]:
@@ -144,7 +189,7 @@ def advise(args: dict[str, Any], liq_price: float | None) -> dict[str, Any]:
 
     svc = services()
     exchange = args["exchange_data"] or svc.settings.default_exchange
-    bars = svc.market.bars(exchange, args["symbol"], args["timeframe"], limit=args["lookback"])
+    bars = svc.market.bars(exchange, args["symbol"], args["timeframe"], limit=args["lookback_bars"])
     frame = getattr(bars, "requested", bars.frame)
     model = estimate_liquidations(frame, LiquidationParams(), include=("clusters",))
     warnings = list(getattr(bars, "warnings", []) or []) + list(model.warnings)

@@ -14,8 +14,10 @@ from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from ..errors import InvalidArgument
+from ..market.registry import FACTORIES
 from ..overlays.liquidations import (
     DEFAULT_INCLUDE,
+    LEVERAGE_GROUPS,
     PARTS,
     LiquidationParams,
     estimate_liquidations,
@@ -24,7 +26,7 @@ from ..overlays.liquidations import (
 from ..overlays.liquidations.payload import result_payload
 from ..services import services
 from ..timeframes import TIMEFRAMES, timeframe_ms
-from . import Blueprint
+from . import MARKET_ERRORS, Blueprint
 from .caching import serve_overlay
 from .overlay_schemas import MetaSchema, TimestampMs
 
@@ -32,41 +34,53 @@ blp = Blueprint(
     "liquidations",
     __name__,
     url_prefix="/api/v1/overlays",
+    errors=MARKET_ERRORS,
     description="Estimated liquidation levels (OI-flow model): levels, map, clusters, max pain, heatmap.",
 )
 
 MIN_BINS, MAX_BINS = 10, 2000
 MAX_LOOKBACK_BARS = 20_000
 _UNITS_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000, "y": 365 * 86_400_000}
-_DURATION = re.compile(r"^(\d+)([mhdwy])$")
+# ASCII digits only ("²".isdigit() is True and int("²") raises); the same pattern is declared in /openapi.json.
+LOOKBACK_PATTERN = r"^[1-9][0-9]{0,8}[mhdwy]?$"
+LOOKBACK_HELP = "use a bar count (500) or a duration (12h, 7d, 30d, 90d, 1y)"
+_LOOKBACK = re.compile(r"([0-9]{1,9})([mhdwy]?)")
 _TIERS = LiquidationParams().leverage_tiers
+_LEVERAGE_TOKEN = "(?:" + "|".join([*LEVERAGE_GROUPS, *(f"{t:g}(?:\\.0+)?x?" for t in _TIERS)]) + ")"
+LEVERAGE_PATTERN = f"^{_LEVERAGE_TOKEN}(?:,{_LEVERAGE_TOKEN})*$"
+_PART = "(?:" + "|".join(PARTS) + ")"
+INCLUDE_PATTERN = f"^{_PART}(?:,{_PART})*$"
 DEFAULT_HEATMAP_ROWS = 500
 
 
-def lookback_bars(lookback: str, timeframe: str) -> int:
-    """"500" -> 500 bars; "12h", "7d", "30d", "90d", "1y" (m, h, d, w, y = 365d) -> bars of ``timeframe``."""
-    text = lookback.strip().lower()
-    if text.isdigit():
-        return int(text)
-    match = _DURATION.match(text)
+def lookback_bars(lookback: str | int, timeframe: str) -> int:
+    """"500" (or 500) -> 500 bars; "12h", "7d", "30d", "90d", "1y" (m, h, d, w, y = 365d) -> bars of ``timeframe``.
+
+    Shared by every endpoint that takes a lookback (overlays, pictures, Pine, the liquidation-price advice)."""
+    match = _LOOKBACK.fullmatch(str(lookback))
     if not match:
-        raise ValidationError("use a bar count (500) or a duration (12h, 7d, 30d, 90d, 1y)")
-    return int(match.group(1)) * _UNITS_MS[match.group(2)] // timeframe_ms(timeframe)
+        raise ValidationError(LOOKBACK_HELP)
+    count, unit = int(match.group(1)), match.group(2)
+    return count if not unit else count * _UNITS_MS[unit] // timeframe_ms(timeframe)
 
 
 class LiquidationsQuerySchema(Schema):
-    exchange = fields.String(load_default=None, metadata={"description": "sim (no network) or binance."})
+    exchange = fields.String(load_default=None, validate=validate.Length(min=1), metadata={"enum": list(FACTORIES),
+                                                          "description": "sim (no network) or binance."})
     symbol = fields.String(load_default="BTCUSDT", validate=validate.Length(min=1, max=40))
     timeframe = fields.String(load_default="1h", metadata={"enum": list(TIMEFRAMES), "description": "Bar size."})
-    lookback = fields.String(load_default="7d", metadata={
+    lookback = fields.String(load_default="7d", validate=validate.Regexp(LOOKBACK_PATTERN, error=LOOKBACK_HELP),
+                             metadata={
         "description": "Position history the model uses: bars (\"500\") or a duration (12h, 7d, 30d, 90d, 1y)."})
     end = TimestampMs(load_default=None, metadata={"description": "Last bar (default: the last closed bar)."})
     bins = fields.Integer(load_default=500, validate=validate.Range(min=MIN_BINS, max=MAX_BINS),
                           metadata={"description": "Price bins of the map and heatmap."})
-    leverage = fields.String(load_default=None, metadata={
+    leverage = fields.String(load_default=None, validate=validate.Regexp(
+        LEVERAGE_PATTERN, error="tier values (10,25 or 10x) or names low, medium, high, comma-separated"), metadata={
         "description": "Tiers to keep: values (\"10,25\") or names low (<=10x), medium (10x-50x), high (>=50x). "
                        f"Model tiers: {', '.join(f'{t:g}x' for t in _TIERS)}."})
-    include = fields.String(load_default=",".join(DEFAULT_INCLUDE), metadata={
+    include = fields.String(load_default=",".join(DEFAULT_INCLUDE), validate=validate.Regexp(
+        INCLUDE_PATTERN, error=f"parts from {', '.join(PARTS)}, comma-separated"), metadata={
         "description": f"Parts to answer, comma-separated, from {', '.join(PARTS)} (heatmap only on request)."})
     heatmap_format = fields.String(load_default="sparse", validate=validate.OneOf(["sparse", "dense"]))
     heatmap_rows = fields.Integer(load_default=DEFAULT_HEATMAP_ROWS, validate=validate.Range(min=10, max=2000),
@@ -74,12 +88,6 @@ class LiquidationsQuerySchema(Schema):
                                                            "ending at the last one)."})
     max_levels = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000),
                                 metadata={"description": "Open levels listed, largest first."})
-
-    @validates("include")
-    def _check_include(self, value: str, **_: Any) -> None:
-        unknown = sorted({p.strip() for p in value.split(",") if p.strip()} - set(PARTS))
-        if unknown:
-            raise ValidationError(f"unknown parts {unknown}; choose from {list(PARTS)}")
 
     @validates("leverage")
     def _check_leverage(self, value: str | None, **_: Any) -> None:

@@ -2,36 +2,50 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ..market.registry import FACTORIES
 from ..timeframes import TIMEFRAMES
 
 MAX_LIMIT = 5000
 
 
-class TimestampMs(fields.Field):
-    """A time as epoch milliseconds, epoch seconds (values below 1e11) or ISO 8601; loads to epoch ms (UTC)."""
+# The times a query accepts, as one pattern the server enforces and /openapi.json declares (ASCII digits only:
+# Python's \d also matches "²" or "٣"). Epoch ms or s: up to 14 digits. ISO 8601 (RFC 3339 profile, UTC when no
+# zone): a calendar date of 1971..2099 (Feb 29 on leap years only), optionally a time hh:mm[:ss[.ffffff]] after
+# "T" or a space, optionally "Z" or +hh:mm / -hh:mm. https://www.rfc-editor.org/rfc/rfc3339#section-5.6
+_YEAR = r"(?:197[1-9]|19[89][0-9]|20[0-9]{2})"
+_LEAP_YEAR = r"(?:19(?:[79][26]|8[048])|20(?:[02468][048]|[13579][26]))"
+_MONTH_DAY = r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+_ZONE = r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+_TIME = rf"[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{{1,6}})?)?{_ZONE}?"
+TIME_PATTERN = rf"^(?:[0-9]{{1,14}}|(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)(?:{_TIME})?)$"
+_TIME_RE = re.compile(TIME_PATTERN)
 
-    default_error_messages = {"invalid": "Not a time: use epoch ms, epoch seconds or ISO 8601 (UTC assumed)."}
+
+class TimestampMs(fields.String):
+    """A time as epoch milliseconds, epoch seconds (values below 1e11) or ISO 8601; loads to epoch ms (UTC).
+
+    Declared in OpenAPI as a string with ``TIME_PATTERN``, the exact rule the server applies."""
+
+    default_error_messages = {"invalid": "Not a time: use epoch ms, epoch seconds or ISO 8601 (UTC assumed), "
+                                         "dates 1971..2099."}
+
+    def __init__(self, **kwargs) -> None:
+        metadata = {"pattern": TIME_PATTERN, "example": "2026-06-01T00:00:00Z", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
+        if isinstance(value, bool) or not isinstance(value, str | int) or not _TIME_RE.match(str(value)):
             raise self.make_error("invalid")
-        text = str(value).strip()
-        try:
-            number = float(text)
-        except ValueError:
-            number = None
-        if number is not None:
-            if number != number or number < 0 or number > 1e14:
-                raise self.make_error("invalid")
-            return int(number * 1000) if number < 1e11 else int(number)
-        try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise self.make_error("invalid") from exc
+        text = str(value)
+        if text.isascii() and text.isdigit():
+            number = int(text)
+            return number * 1000 if number < 1e11 else number
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
         return int(parsed.timestamp() * 1000)
@@ -43,7 +57,9 @@ class TimestampMs(fields.Field):
 class MarketQuerySchema(Schema):
     exchange = fields.String(
         load_default=None,
+        validate=validate.Length(min=1),  # unknown names: 400 unknown_exchange from the market service
         metadata={
+            "enum": list(FACTORIES),
             "description": "Market data source: sim (built in, no network) or binance. Default: DEFAULT_EXCHANGE."
         },
     )
