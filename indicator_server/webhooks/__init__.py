@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask
 
+from ..market.sim import SimSource
 from ..store.signal_repo import SignalRepository
 from .metrics import WebhookMetrics
 from .ratelimit import make_rate_limiter
@@ -47,6 +48,13 @@ class _LiveMarket:
         return self.svc.market.bars(*args, **kwargs)
 
 
+def _local_symbol_checks(sources) -> dict:
+    """Sources whose symbol check is a rule computed in this process (the sim: its names and ``*USDT``), so the
+    receiver may answer 404 for an unknown symbol without waiting; every other source's check may call the
+    exchange, and is left to the context filler."""
+    return {name: source.check_symbol for name, source in sources.items() if isinstance(source, SimSource)}
+
+
 def init_app(app: Flask) -> Webhooks:
     from ..store import signals  # noqa: F401 - the signal model joins Base.metadata
 
@@ -57,7 +65,7 @@ def init_app(app: Flask) -> Webhooks:
     metrics = WebhookMetrics()
     limiter = make_rate_limiter(settings.webhook_rate_limit, settings.cache_url, clock=svc.clock)
     receiver = Receiver(settings=settings, repo=repo, sources=svc.sources, limiter=limiter, metrics=metrics,
-                        clock=svc.clock)
+                        clock=svc.clock, local_checks=_local_symbol_checks(svc.sources))
     filler = ContextFiller(repo=repo, market=_LiveMarket(svc), settings=settings, clock=svc.clock)
     hooks = Webhooks(settings=settings, repo=repo, receiver=receiver, metrics=metrics, filler=filler)
     if settings.context_workers:

@@ -1,10 +1,11 @@
 """The receiver: admit, parse, authenticate, validate, normalise and store one alert.
 
-It never waits for market data and makes no call to any source: it refuses an exchange it does not serve and a
-ticker that cannot be a symbol name (404 ``unknown_symbol``), and leaves whether the symbol exists on the
-exchange to the context filler, which marks such a signal ``context_status: failed`` with the exchange's answer
-in ``context.error`` (a symbol check on an unreachable exchange held every ack up to 0.5 s). Every rejection is
-an ``ApiError`` (a 4xx) raised before anything is written.
+It never waits for market data and asks no exchange anything: it refuses an exchange it does not serve and a
+ticker that cannot be a symbol name (404 ``unknown_symbol``); a source whose symbol check is a rule computed
+here (``local_checks``: the sim) answers at once, and for the others (Binance) whether the symbol exists is left
+to the context filler, which marks such a signal ``context_status: failed`` with the exchange's answer in
+``context.error`` (a symbol check on an unreachable Binance held every ack up to 0.5 s). Every rejection is an
+``ApiError`` (a 4xx) raised before anything is written.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ _ALERT_SCHEMA = TradingViewAlertSchema()
 
 class Receiver:
     def __init__(self, *, settings, repo: SignalRepository, sources: Mapping[str, Any], limiter,
-                 metrics, clock: Callable[[], float], notify: Callable[[], None] = lambda: None) -> None:
+                 metrics, clock: Callable[[], float], notify: Callable[[], None] = lambda: None,
+                 local_checks: Mapping[str, Callable[[str], str]] | None = None) -> None:
         self.settings = settings
         self.repo = repo
         self.sources = sources
+        # exchange -> a symbol check that does no I/O (canonical symbol, or raises UnknownSymbol)
+        self.local_checks = dict(local_checks or {})
         self.limiter = limiter
         self.metrics = metrics
         self.clock = clock
@@ -118,7 +122,8 @@ class Receiver:
                                   details={"exchange": exchange, "supported": sorted(self.sources)})
         if not _SYMBOL.match(symbol):
             raise UnknownSymbol(f"unknown ticker {ticker!r}", details={"ticker": ticker})
-        return exchange, symbol
+        check = self.local_checks.get(exchange)
+        return exchange, (check(symbol) if check else symbol)
 
     def close(self) -> None:
         """Nothing to release (kept for the app's shutdown hook)."""

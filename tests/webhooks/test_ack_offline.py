@@ -79,3 +79,17 @@ def test_an_unknown_symbol_is_found_by_the_context_filler(ack_app, blocking):
     row = stored(ack_app, signal_id)
     assert row.context_status == "failed" and row.outcome_status == "skipped"
     assert "DOGEFAKEUSDT" in row.context["error"] or "symbol" in row.context["error"]
+
+
+def test_the_sim_still_answers_404_for_an_unknown_symbol_at_once(wh_settings, wh_clock):
+    from indicator_server.market.sim import SimSource
+
+    app = build_app(wh_settings, wh_clock, sources={"sim": SimSource(clock=wh_clock)})
+    try:
+        client = app.test_client()
+        response = post(client, alert(ticker="NOSUCHCOIN", exchange="sim"))
+        assert response.status_code == 404 and response.get_json()["error"]["code"] == "unknown_symbol"
+        assert post(client, alert(ticker="ethusdt", exchange="sim")).status_code == 200
+        assert signal_count(app) == 1
+    finally:
+        close_app(app)
