@@ -207,23 +207,15 @@ def clusters_per_bar(bars: pd.DataFrame, params: LiquidationParams | None = None
     k_lo, k_hi = grid_span(close, params.cluster_bin_pct, params.map_range_pct)
     if not np.isfinite(k_lo).any():
         return out
-    first, last = int(np.nanmin(k_lo)), int(np.nanmax(k_hi))
-    edges = grid_edges(first, last, params.cluster_bin_pct)
-    mids = (edges[:-1] + edges[1:]) / 2
-    # binned on the grid's own axis (positions k - first, one unit per bin), so grid.iter_alive_grid applies
     positions = grid_position(core.levels.price, params.cluster_bin_pct)
-    axis = np.arange(first, last + 2, dtype="float64")
-    cols = np.arange(first, last + 1, dtype="float64")[None, :]
-    row_block = max(1, min(ROW_BLOCK, GRID_CELLS // len(cols[0])))
     found = {name: np.full(len(rows), np.nan) for name in CLUSTER_COLUMNS[1:]}
     for side, name in ((LONG, "long"), (SHORT, "short")):
         levels = core.levels.take(core.levels.side == side)
-        levels.price = positions[core.levels.side == side]
-        for a, z, block in iter_alive_grid(levels, core.log_surv, rows, axis, row_block):
-            lo, hi = k_lo[a:z, None], k_hi[a:z, None]
-            block[~((cols >= lo) & (cols <= hi))] = 0.0  # outside this row's range (all of a row with no close)
-            runs = find_runs(block, params.cluster_density)
-            price, usd, distance = nearest_clusters(runs, mids, close[a:z], side, z - a)
+        levels.price = positions[core.levels.side == side]  # the grid's own axis: bin k covers [k, k + 1)
+        for a in range(0, len(rows), ROW_BLOCK):
+            z = min(a + ROW_BLOCK, len(rows))
+            price, usd, distance = _nearest_on_grid(levels, core.log_surv, rows[a:z], close[a:z], k_lo[a:z],
+                                                    k_hi[a:z], params, side)
             found[f"{name}_cluster_price"][a:z] = price
             found[f"{name}_cluster_usd"][a:z] = usd
             found[f"{name}_cluster_distance_pct"][a:z] = distance
@@ -232,3 +224,26 @@ def clusters_per_bar(bars: pd.DataFrame, params: LiquidationParams | None = None
     for name, values in found.items():
         out[name] = np.where(last_row >= 0, values[np.maximum(last_row, 0)], np.nan)
     return out
+
+
+def _nearest_on_grid(levels: LevelArrays, log_surv: np.ndarray, rows: np.ndarray, close: np.ndarray,
+                     k_lo: np.ndarray, k_hi: np.ndarray, params: LiquidationParams,
+                     side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest cluster of one side per row for a run of rows, on the grid bins their ranges span (``levels.price``
+    holds grid positions ln p / ln g)."""
+    m = len(rows)
+    price, usd, distance = np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan)
+    if not np.isfinite(k_lo).any():
+        return price, usd, distance
+    first, last = int(np.nanmin(k_lo)), int(np.nanmax(k_hi))
+    edges = grid_edges(first, last, params.cluster_bin_pct)
+    mids = (edges[:-1] + edges[1:]) / 2
+    cols = np.arange(first, last + 1, dtype="float64")[None, :]
+    row_block = max(1, min(ROW_BLOCK, GRID_CELLS // cols.shape[1]))
+    axis = np.arange(first, last + 2, dtype="float64")
+    for a, z, block in iter_alive_grid(levels, log_surv, rows, axis, row_block):
+        inside = (cols >= k_lo[a:z, None]) & (cols <= k_hi[a:z, None])
+        block[~inside] = 0.0  # outside this row's range (all of a row with no close)
+        runs = find_runs(block, params.cluster_density)
+        price[a:z], usd[a:z], distance[a:z] = nearest_clusters(runs, mids, close[a:z], side, z - a)
+    return price, usd, distance

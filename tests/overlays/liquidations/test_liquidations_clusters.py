@@ -20,9 +20,10 @@ from indicator_server.overlays.liquidations import (
     clusters_per_bar,
     estimate_liquidations,
 )
-from indicator_server.overlays.liquidations.grid import sample_rows
+from indicator_server.overlays.liquidations.grid import ROW_BLOCK, sample_rows
 from indicator_server.timeframes import HOUR_MS
-from tests.overlays.liquidations.reference_loop import reference_model
+from tests.conftest import shared_data
+from tests.overlays.liquidations.reference_loop import binance_bars, reference_model
 from tests.overlays.overlay_frames import load_okx_sol_bars
 
 BINS = (200, 500, 1000, 2000)
@@ -196,3 +197,16 @@ def test_stride_holds_the_last_computed_row(sol_bars, per_bar):
                 assert math.isnan(strided[col].iloc[t])
             else:
                 np.testing.assert_allclose(strided[col].iloc[t], expected[col], rtol=1e-9, equal_nan=True)
+
+
+def test_per_bar_equals_the_product_across_row_chunks():
+    """More rows than one chunk of ``clusters_per_bar`` (ROW_BLOCK, each chunk on the grid bins its rows span):
+    rows on both sides of a chunk edge still equal the product on the bars up to them (recorded Binance BTC)."""
+    bars = binance_bars(shared_data("binance-btcusdt", "klines-1h.csv"), n=ROW_BLOCK + 300)
+    per_bar = clusters_per_bar(bars)
+    for t in (ROW_BLOCK - 1, ROW_BLOCK, len(bars) - 1):
+        result = estimate_liquidations(bars.iloc[: t + 1], include=("clusters",))
+        for side in ("long", "short"):
+            nearest = next(c for c in result.clusters if c["side"] == side)
+            assert per_bar[f"{side}_cluster_price"].iloc[t] == pytest.approx(nearest["price_peak"], rel=1e-12)
+            assert per_bar[f"{side}_cluster_usd"].iloc[t] == pytest.approx(nearest["notional_usd"], rel=1e-9)
