@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..overlays.confluence import ConfluenceParams, compute_confluence
 from ..overlays.oi_delta import OI_DELTA_COLUMNS, compute_oi_delta
+from ..overlays.precision import round_frame_columns
 
 # RSI's Wilder average forgets its seed slowly: 300 earlier bars bring it within 1e-6 of TradingView's value
 # (DOMAIN.md section 6) whatever the requested range.
@@ -20,8 +21,9 @@ RSI_WARMUP = 300
 
 
 def records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    """Rows as dicts; NaN and None both become null in JSON."""
-    sub = frame[columns]
+    """Rows as dicts, each float rounded once by its column's rule (``overlays.precision``); NaN and None both
+    become null in JSON."""
+    sub = round_frame_columns(frame, columns)
     out = sub.astype(object).where(sub.notna(), None)
     return out.to_dict(orient="records")
 

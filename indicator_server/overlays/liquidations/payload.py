@@ -1,6 +1,8 @@
 """The JSON shape of a ``LiquidationResult`` (the HTTP answer's body minus ``meta``). Pure: no Flask.
 
-Arrays stay numpy (orjson serialises them natively); USD amounts are rounded to cents.
+Arrays stay numpy (orjson serialises them natively); USD amounts are rounded to cents, and the whole body goes
+through ``overlays.precision.round_payload`` once, as every JSON overlay does (prices to 12 significant digits,
+percentages to 6 decimals).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..precision import round_payload
 from .model import LiquidationResult
 
 MAP_COLUMNS = ("price_low", "price_high", "price", "long_usd", "short_usd", "long_cum_usd", "short_cum_usd")
@@ -91,4 +94,4 @@ def result_payload(result: LiquidationResult, include: Iterable[str], *, max_lev
         body["heatmap"] = heatmap_payload(result.heatmap, heatmap_format)
     if "swept" in include and result.swept is not None:
         body["swept"] = swept_payload(result)
-    return body, warnings
+    return round_payload(body), warnings
