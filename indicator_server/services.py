@@ -44,6 +44,7 @@ def build_services(
     all_sources.update(sources or {})
     market = MarketService(settings, all_sources, repo, clock=clock)
     cache = make_cache(settings)
+    market.share_breakers(cache)  # an exchange found down by one worker is not waited on by the others
     return Services(
         settings=settings,
         db=db,

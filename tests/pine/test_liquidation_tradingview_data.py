@@ -2,8 +2,10 @@
 
 On Binance BTCUSDT 1h (last 720 bars) the server has quote volume (VWAP entry) and taker-buy volume (taker
 split); TradingView gives neither, so Pine uses hlc3 and the candle split, as the server does without them.
-Measured (benchmarks/pine_parity.py, 720 bars): nearest cluster peaks 0.1 % of the close apart (one map bin),
-max pain 1.1 % (long) and 2.1 % (short) apart, swept USD per bar correlated 0.96-0.97 with totals within 6 %.
+Measured (benchmarks/pine_parity.py, 720 bars, model 1.1: clusters on the 0.5 % cluster grid): nearest cluster
+peaks 0.49 % (long) and 1.53 % (short) of the close apart, max pain 0.49 % / 1.53 % apart, swept USD per bar
+correlated 0.96-0.97 with totals within 6 %. (Model 1.0 found clusters on the 500-bin map, where nearly every bin
+next to the close was "dense": its 0.1 % said more about the bin width than about the inputs.)
 The bounds asserted below are those figures with some headroom; they are the documented price of computing on
 TradingView. Against the server on the same OHLCV-only bars the only difference left is the "Forget share"
 pruning of levels whose survival share fell below 1e-6 (active beyond ~480 bars): below 1e-6 relative.
@@ -65,7 +67,7 @@ def test_vwap_and_taker_split_move_the_picture_little(pine, frames, side):
     close = server.price
     cluster = next(c for c in server.clusters if c["side"] == side)
     title = side.capitalize()
-    assert abs(last(pine, f"{title} cluster price") - cluster["price_peak"]) / close <= 0.005
+    assert abs(last(pine, f"{title} cluster price") - cluster["price_peak"]) / close <= 0.02
     assert abs(last(pine, f"Max pain {side} price") - server.max_pain[side]["price"]) / close <= 0.03
     swept, expected = plot_array(pine, f"Swept {side} USD"), server.swept[f"{side}_usd"].to_numpy()
     assert np.corrcoef(swept, expected)[0, 1] > 0.9

@@ -161,7 +161,7 @@ def server_defaults() -> dict[str, dict[str, object]]:
         "Volume open fraction": lp.volume_open_fraction, "Volume half-life (h)": lp.volume_half_life_hours,
         "Notional scale": lp.notional_scale, "Position size USD": lp.position_size_usd, "MMR": bracket.mmr,
         "Maintenance amount": bracket.cum, "Map range %": lp.map_range_pct, "Map bins": DEFAULT_BINS,
-        "Cluster density": lp.cluster_density, "Levels drawn": lp.max_levels,
+        "Cluster bin %": lp.cluster_bin_pct, "Cluster density": lp.cluster_density, "Levels drawn": lp.max_levels,
     }
     for i, (lev, weight) in enumerate(zip(lp.leverage_tiers, lp.leverage_weights, strict=True), start=1):
         liquidation |= {f"Tier {i} leverage": lev, f"weight {i}": weight}

@@ -53,7 +53,9 @@ def test_bar_lengths_follow_the_notional(estimate):
     plot, lmap = canvas.plot, result.map
     pixels = codes(np.asarray(canvas.image)[plot.top:plot.bottom, plot.left:plot.right])
     is_long = np.isin(pixels, [code(c) for c in canvas.colors["long"]])
-    lengths = is_long.sum(axis=1)
+    # a bar is the run of long pixels from the left edge (the dashed max-pain line, in the side's pure colour,
+    # which is also the top tier's, may cross any row: its dashes are not counted past the first gap)
+    lengths = np.where(is_long.all(axis=1), is_long.shape[1], np.argmin(is_long, axis=1))
     row = int(np.argmax(lengths))
     peak = int(np.argmax(lmap["long_usd"]))
     price_at_row = plot.y_range[1] - (row + 0.5) / plot.height * (plot.y_range[1] - plot.y_range[0])
