@@ -15,12 +15,13 @@ from marshmallow import fields, validate
 
 from ..render import render_heatmap_png, render_map_png
 from ..services import services
-from . import Blueprint
+from . import MARKET_ERRORS, Blueprint
 from .caching import serve_overlay
 from .liquidations import LiquidationsQuerySchema, estimate_for_request, liquidations_meta
 
 blp = Blueprint("pictures", __name__, url_prefix="/api/v1/overlays",
-                description="Pictures of the liquidation estimate (PNG) for Discord and Telegram bots.")
+                description="Pictures of the liquidation estimate (PNG) for Discord and Telegram bots.",
+                errors=MARKET_ERRORS)
 
 MIN_WIDTH, MAX_WIDTH = 400, 3000
 MIN_HEIGHT, MAX_HEIGHT = 300, 2000

@@ -17,12 +17,13 @@ from .. import __version__
 from ..overlays.liquidations.payload import active_levels
 from ..render import generate_pine
 from ..services import services
-from . import Blueprint
+from . import MARKET_ERRORS, Blueprint
 from .caching import serve_overlay
 from .liquidations import LiquidationsQuerySchema, estimate_for_request, liquidations_meta
 
 blp = Blueprint("pine_generated", __name__, url_prefix="/api/v1/overlays",
-                description="Generated Pine Script with the server's liquidation levels baked in.")
+                description="Generated Pine Script with the server's liquidation levels baked in.",
+                errors=MARKET_ERRORS)
 
 MAX_LINES, MAX_CLUSTERS = 400, 100  # Pine: at most 500 lines and 500 boxes per script
 
