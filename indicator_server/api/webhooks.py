@@ -19,8 +19,9 @@ _BODY_DOC = {
         "required": True,
         "content": {
             "application/json": {"schema": TradingViewAlertSchema},
-            "text/plain": {"schema": {"type": "string", "description": (
-                "key=value lines or a free message; a body that parses as JSON must be a JSON object")}},
+            "text/plain": {"schema": {"type": "string", "minLength": 1, "pattern": r"\S", "description": (
+                "key=value lines or a free message, not blank (empty_body); a body that parses as JSON must be "
+                "a JSON object (malformed_json)")}},
         },
     }
 }
