@@ -34,8 +34,11 @@ def wait_ready(url: str, timeout: float = 60.0) -> None:
 
 
 @contextmanager
-def running_server(workers: int = 2, env: dict[str, str] | None = None, log_path: str | None = None):
-    """Yield the base URL of a gunicorn server on 127.0.0.1 built from the factory, with its own SQLite file."""
+def running_server(workers: int = 2, env: dict[str, str] | None = None, log_path: str | None = None,
+                   access_log: bool = False):
+    """Yield the base URL of a gunicorn server on 127.0.0.1 built from the factory, with its own SQLite file.
+
+    ``access_log=True`` keeps gunicorn's access log in the server log, as ``make run`` writes it."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="indicator-bench-") as tmp:
         full_env = dict(os.environ)
@@ -50,7 +53,7 @@ def running_server(workers: int = 2, env: dict[str, str] | None = None, log_path
         log = open(log_path or os.path.join(tmp, "server.log"), "wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "python:indicator_server.gunicorn_conf",
-             "--access-logfile", "/dev/null", "indicator_server:create_app()"],
+             *([] if access_log else ["--access-logfile", "/dev/null"]), "indicator_server:create_app()"],
             cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         base = f"http://127.0.0.1:{port}"

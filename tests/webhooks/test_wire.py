@@ -8,17 +8,14 @@ request line that carries it.
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from contextlib import contextmanager
 
 import pytest
 
-from benchmarks._server import REPO, free_port, running_server, wait_ready
+from benchmarks._server import running_server
 
 SECRET = "wire-secret-4f2a9c0d17"
 ENV = {"WEBHOOK_SECRET": SECRET, "CONTEXT_WORKER": "false", "LOG_LEVEL": "INFO"}
@@ -96,25 +93,10 @@ def test_a_whole_chunked_alert_is_stored(server):
 
 @contextmanager
 def gunicorn_with_logs(tmp_path, env):
-    """gunicorn as ``make run`` starts it (config from gunicorn_conf, access and error log on stdout)."""
-    port = free_port()
-    full_env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path}/wire.db", PORT=str(port), HOST="127.0.0.1",
-                    WEB_CONCURRENCY="2", **env)
+    """gunicorn as ``make run`` starts it (config from gunicorn_conf, access and error log kept)."""
     log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:indicator_server.gunicorn_conf",
-                                 "indicator_server:create_app()"], cwd=REPO, env=full_env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_ready(base + "/healthz")
-            yield base, log_path
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with running_server(workers=2, env=env, log_path=str(log_path), access_log=True) as (base, _proc):
+        yield base, log_path
 
 
 TOKEN_LINES = [
