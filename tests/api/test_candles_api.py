@@ -7,21 +7,9 @@ import pytest
 
 from indicator_server import create_app
 from indicator_server.api.candles import CandlesResponseSchema
-from tests.conftest import shared_data
-from tests.fakes import FakeSource, load_binance_1h
 
 NOW = 1740788400.0  # 2025-03-01T00:20Z
 LAST_CLOSED = 1740783600000
-
-
-@pytest.fixture(scope="module")
-def klines():
-    return load_binance_1h(shared_data("binance-btcusdt", "klines-1h.csv"))
-
-
-@pytest.fixture
-def fake(klines):
-    return FakeSource(klines)
 
 
 @pytest.fixture

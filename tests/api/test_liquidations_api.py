@@ -7,8 +7,7 @@ import pytest
 
 from indicator_server import create_app
 from indicator_server.api.liquidations import LiquidationsResponseSchema, blp
-from tests.conftest import shared_data
-from tests.fakes import FakeSource, load_binance_1h
+from tests.fakes import FakeSource
 
 NOW = 1740788400.0  # 2025-03-01T00:20Z: the recorded klines start 2025-01-01
 LAST_CLOSED = 1740783600000
@@ -20,11 +19,6 @@ def _app(settings, clock, sources=None):
     if "liquidations" not in app.blueprints:  # until the lead registers it in init_api
         app.extensions["indicator_api"].register_blueprint(blp)
     return app
-
-
-@pytest.fixture(scope="module")
-def klines():
-    return load_binance_1h(shared_data("binance-btcusdt", "klines-1h.csv"))
 
 
 @pytest.fixture
