@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
+from indicator_server.store.db import Database
+from indicator_server.store.market_repo import MarketRepository
 from tests.conftest import shared_data
 
+from .archive_files import DATA, _need_data
 from .replay_server import ReplayServer
 
 
@@ -93,3 +97,26 @@ def imported_db_url(_imported_store, tmp_path):
     copy = tmp_path / "imported.db"
     shutil.copyfile(_imported_store, copy)
     return f"sqlite:///{copy}"
+
+
+# --- the recorded BTCUSDT files and a fresh store, for the archive import tests -----------------------------
+
+@pytest.fixture(scope="module")
+def klines() -> pd.DataFrame:
+    _need_data()
+    return pd.read_csv(DATA / "klines-1h.csv")
+
+
+@pytest.fixture(scope="module")
+def funding() -> pd.DataFrame:
+    _need_data()
+    return pd.read_csv(DATA / "funding.csv")
+
+
+@pytest.fixture
+def repo(tmp_path) -> MarketRepository:
+    db = Database(f"sqlite:///{tmp_path / 'store.db'}")
+    db.create_schema()
+    yield MarketRepository(db)
+    db.dispose()
+
