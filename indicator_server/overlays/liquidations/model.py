@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import flow
+from .cascade import bars_activity, cascade_view
 from .grid import ROW_BLOCK, alive_grid, iter_alive_grid, price_edges, sample_rows
 from .levels import LONG, SHORT, LevelArrays, build_levels, open_notional, sweep_levels, swept_per_bar
 from .params import MODEL_NAME, MODEL_VERSION, LiquidationParams
@@ -27,7 +28,7 @@ from .product import (
     nearest_clusters,
 )
 
-PARTS = ("levels", "map", "clusters", "heatmap", "swept")
+PARTS = ("levels", "map", "clusters", "heatmap", "swept", "cascade")
 DEFAULT_INCLUDE = ("levels", "map", "clusters", "swept")
 DEFAULT_BINS = 500
 CLUSTER_MAX_ROWS = 20_000
@@ -49,6 +50,7 @@ class LiquidationResult:
     warnings: list[str] = field(default_factory=list)
     model: dict[str, Any] = field(default_factory=dict)
     cluster_grid: dict[str, Any] | None = None  # the open notional on the cluster grid (product.cluster_map)
+    cascade: dict[str, Any] | None = None  # forced notional per move, exhaustion, share of hourly volume (cascade.py)
 
 
 @dataclass
@@ -177,6 +179,7 @@ def estimate_liquidations(bars: pd.DataFrame, params: LiquidationParams | None =
         warnings=warnings,
         model=info,
         cluster_grid=cmap,
+        cascade=cascade_view(cmap, price, bars_activity(bars)) if "cascade" in include else None,
     )
 
 

@@ -94,4 +94,6 @@ def result_payload(result: LiquidationResult, include: Iterable[str], *, max_lev
         body["heatmap"] = heatmap_payload(result.heatmap, heatmap_format)
     if "swept" in include and result.swept is not None:
         body["swept"] = swept_payload(result)
+    if "cascade" in include and result.cascade is not None:
+        body["cascade"] = result.cascade  # plain floats and None: round_payload rounds it by field name
     return round_payload(body), warnings
