@@ -1,0 +1,180 @@
+"""Per-market calibration of the liquidation model: speed, recovery on the sim, where-accuracy, real timing.
+
+Run from the repo root: ``python -m benchmarks.bench_calibration`` (``--quick``: fewer sim cases; ``--part speed``
+/ ``sim`` / ``real`` for one part).
+
+- speed: ``calibrate_liquidations`` on 720 1h bars (sim BTCUSDT with per-bar prints; real BTCUSDT with daily
+  totals), median of repeats.
+- sim (held-out symbols = benchmarks.accuracy_sim.SYMBOLS; tune only on other seeds): for each case the model is
+  calibrated on the ``CALIBRATION_BARS["1h"]`` bars ending at the case's end (causal: nothing after it) against
+  the sim's per-bar liquidations (``true_liquidations(value="liquidation")``), then scored by
+  ``accuracy_sim.evaluate_case`` next to the defaults; the fitted leverage mix (low <= 10x, medium, high >= 50x)
+  next to the true opened-notional mix of ``positions()``, and the fitted half-life next to the true median hold.
+- real: calibrated on Binance BTCUSDT 1h bars before 2025-05-01 against Coinglass daily totals; held-out
+  (2025-05-01..2025-09-08) daily Spearman long/short and modelled/real totals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from indicator_server.market.sim import SimSource
+from indicator_server.overlays.liquidations import LEVERAGE_GROUPS, LiquidationParams
+from indicator_server.overlays.liquidations.calibrate import CALIBRATION_BARS, calibrate_liquidations
+
+from . import _data
+from .accuracy_sim import CLOCK, ENDS, SYMBOLS, TIMEFRAME, _ms, evaluate_case, sim_bars
+
+KEYS = ("map_spearman_long", "map_spearman_short", "largest_cluster_error_pct_long",
+        "largest_cluster_error_pct_short", "cluster_lift_pct", "daily_swept_spearman_long",
+        "daily_swept_spearman_short")
+HEADS = ("mapL", "mapS", "errL%", "errS%", "lift%", "swpL", "swpS")
+
+
+def sim_calibration_bars(source: SimSource, symbol: str, end_ms: int, n: int) -> pd.DataFrame:
+    """The model's input bars ending at ``end_ms`` with the sim's per-bar liquidation prints."""
+    bars = sim_bars(source, symbol, end_ms, n)
+    liq = source.true_liquidations(symbol, TIMEFRAME, int(bars["time"].iloc[0]), int(bars["time"].iloc[-1]),
+                                   value="liquidation")
+    return bars.merge(liq[["time", "long_liquidated_usd", "short_liquidated_usd"]], on="time", how="left")
+
+
+def group_mix(tiers, weights) -> dict[str, float]:
+    w = np.asarray(weights, dtype="float64")
+    t = np.asarray(tiers, dtype="float64")
+    return {g: float(w[(t >= lo) & (t <= hi)].sum() / w.sum()) for g, (lo, hi) in LEVERAGE_GROUPS.items()}
+
+
+def true_mix(source: SimSource, symbol: str, start: int, end: int) -> tuple[dict[str, float], float]:
+    """Opened-notional leverage mix of the sim's cohorts and their median holding time (hours, closed ones)."""
+    pos = source.positions(symbol, TIMEFRAME, start, end)
+    mix = pos.groupby("leverage")["notional_usd"].sum()
+    held = (pos["closed_at"] - pos["opened_at"]) / 3_600_000
+    return group_mix(mix.index, mix.to_numpy()), float(np.nanmedian(held))
+
+
+def speed(repeats: int = 7) -> dict[str, float]:
+    source = SimSource(clock=lambda: CLOCK, symbols=SYMBOLS)
+    bars = sim_calibration_bars(source, "BTCUSDT", _ms("2025-01-15"), 720)
+    out = {"sim_prints_720_ms": _timed(lambda: calibrate_liquidations(bars), repeats)}
+    if _data.available():
+        real = _data.load_real_bars("2025-03-01", "2025-04-01").frame.iloc[-720:]
+        obs = coinglass_observed()
+        out["real_daily_720_ms"] = _timed(lambda: calibrate_liquidations(real, observed=obs), repeats)
+    return out
+
+
+def _timed(fn, repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times) * 1000)
+
+
+def sim_cases(quick: bool = False) -> dict[str, Any]:
+    source = SimSource(clock=lambda: CLOCK, symbols=SYMBOLS)
+    symbols, ends = (SYMBOLS[:3], ENDS[1:2]) if quick else (SYMBOLS, ENDS)
+    rows = []
+    for symbol in symbols:
+        for end in ends:
+            end_ms = _ms(end)
+            bars = sim_calibration_bars(source, symbol, end_ms, CALIBRATION_BARS["1h"])
+            cal = calibrate_liquidations(bars)
+            p = cal.params
+            mix, hold = true_mix(source, symbol, int(bars["time"].iloc[0]), end_ms)
+            row = {"symbol": symbol, "end": end, "fitted": cal.info["fitted"],
+                   "fitted_mix": group_mix(p.leverage_tiers, p.leverage_weights), "true_mix": mix,
+                   "fitted_half_life_h": p.volume_half_life_hours if p.flow_source == "volume"
+                   else p.decay_half_life_hours, "flow": p.flow_source, "true_median_hold_h": hold}
+            for name, params in (("default", LiquidationParams()), ("calibrated", p)):
+                row[name] = evaluate_case(source, symbol, end, 720, params)
+            rows.append(row)
+    return {"cases": rows, "median": {name: {k: float(np.nanmedian([r[name][k] for r in rows])) for k in KEYS}
+                                      for name in ("default", "calibrated")}}
+
+
+def coinglass_observed() -> pd.DataFrame:
+    real = _data.daily_real()
+    times = (real.index - pd.Timestamp("1970-01-01")) // pd.Timedelta(milliseconds=1)
+    return pd.DataFrame({"time": times.astype("int64"), "long_usd": real["long"].to_numpy(),
+                         "short_usd": real["short"].to_numpy()})
+
+
+def real_case() -> dict[str, Any]:
+    """Calibrate on bars before 2025-05-01 (all of 2025 up to then), score the held-out days."""
+    loaded = _data.load_real_bars("2025-01-01", "2025-09-09")
+    bars, real = loaded.frame, _data.daily_real()
+    tune_ms = _ms(_data.TUNE_END)
+    history = bars[bars["time"] < tune_ms].reset_index(drop=True)
+    obs = coinglass_observed()
+    obs = obs[obs["time"] < tune_ms]
+    out = {}
+    for name, hist in (("last 720 bars", history.iloc[-720:]), ("2025-01-01..04-30", history)):
+        cal = calibrate_liquidations(hist, observed=obs)
+        swept = _model_daily(bars, cal.params)
+        held = _data.window(swept, *_data.HELD_OUT), _data.window(real, *_data.HELD_OUT)
+        out[name] = {"fitted": cal.info["fitted"], "quality": cal.info["quality"],
+                     **{f"spearman_{s}": _data.spearman(held[0][s], held[1][s]) for s in ("long", "short", "total")},
+                     **{f"ratio_{s}": float(held[0][s].sum() / held[1][s].sum()) for s in ("long", "short", "total")}}
+    default = _model_daily(bars, LiquidationParams())
+    held = _data.window(default, *_data.HELD_OUT), _data.window(real, *_data.HELD_OUT)
+    out["defaults"] = {**{f"spearman_{s}": _data.spearman(held[0][s], held[1][s]) for s in ("long", "short")},
+                       **{f"ratio_{s}": float(held[0][s].sum() / held[1][s].sum()) for s in ("long", "short")}}
+    return out
+
+
+def _model_daily(bars: pd.DataFrame, params: LiquidationParams) -> pd.DataFrame:
+    from .accuracy_real import model_daily
+
+    return model_daily(bars, params)
+
+
+def print_sim(result: dict[str, Any]) -> None:
+    print(f"{'symbol':10}{'end':12}{'params':11}" + "".join(f"{h:>7}" for h in HEADS)
+          + "   mix low/med/high fitted | true    half-life fitted | true median hold")
+    for r in result["cases"]:
+        for name in ("default", "calibrated"):
+            cells = "".join(f"{r[name][k]:7.2f}" for k in KEYS)
+            extra = ""
+            if name == "calibrated":
+                f, t = r["fitted_mix"], r["true_mix"]
+                extra = (f"   {f['low']:.2f}/{f['medium']:.2f}/{f['high']:.2f} | {t['low']:.2f}/{t['medium']:.2f}/"
+                         f"{t['high']:.2f}   {r['flow']} {r['fitted_half_life_h']} | {r['true_median_hold_h']:.0f}h")
+            print(f"{r['symbol']:10}{r['end']:12}{name:11}{cells}{extra}")
+    for name, med in result["median"].items():
+        print(f"{'median':22}{name:11}" + "".join(f"{med[k]:7.2f}" for k in KEYS))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--part", choices=("speed", "sim", "real", "all"), default="all")
+    args = parser.parse_args(argv)
+    summary: dict[str, Any] = {}
+    if args.part in ("speed", "all"):
+        summary["speed"] = speed()
+        print("calibration time (median ms):", json.dumps(summary["speed"]))
+    if args.part in ("sim", "all"):
+        summary["sim"] = sim_cases(args.quick)
+        print_sim(summary["sim"])
+    if args.part in ("real", "all") and _data.available():
+        summary["real"] = real_case()
+        for name, r in summary["real"].items():
+            print(f"real held-out {name:20} Spearman long {r['spearman_long']:.3f} short {r['spearman_short']:.3f}"
+                  f"  model/real totals long {r['ratio_long']:.2f} short {r['ratio_short']:.2f}"
+                  + (f"  fitted {json.dumps(r['fitted'])}" if "fitted" in r else ""))
+    print(json.dumps(summary, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,271 @@
+"""Per-market calibration of the liquidation model: fit its free parameters to what the market lets us observe.
+
+Free parameters: tier weights over a rich tier grid (``GRID_TIERS``; zero-weight tiers are dropped), the holding
+time (``volume_half_life_hours`` of the volume flow, ``decay_half_life_hours`` of the OI flows), the flow source
+(volume / oi / blend where open interest exists), the side split (taker / candle / ratio where present) and
+``notional_scale``. Observables, best first:
+- "prints per bar": the bars' ``long_liquidated_usd`` / ``short_liquidated_usd`` (a venue's liquidation prints);
+- "period totals": ``observed`` (time = period start ms, long_usd, short_usd), e.g. Coinglass daily totals, the
+  model's swept series summed to those periods;
+- open interest: the model's implied open notional should track it (constrains the holding time and flow);
+- "open interest only": then only the holding time and flow are chosen (by that tracking), weights stay the prior.
+
+Method (basis.py, fit.py): the swept notional is linear in the tier weights, so each candidate (flow, holding time,
+split) costs one re-weighting of levels swept once. Its weights are fitted by reweighted ridge NNLS on the first
+``1 - VALIDATION_SHARE`` of the observations and it is scored on the rest: score = mean(Spearman long, short) -
+``LOG_ERROR_WEIGHT`` x mean |log error| of the held-back rows. The correlation of the implied open notional with
+open interest is reported; it chooses the volume half-life only when no liquidations are observed. A structure
+other than the prior's must beat the prior's by ``PRIOR_MARGIN`` / sqrt(validation periods), about the noise of the
+score: the defaults are the prior for the discrete choices too. The best candidate is refitted on every
+observation, its level set by the ratio of totals (modelled USD sum = observed sum; the reweighted fit alone is
+biased low on heavy tails). Pure maths, deterministic: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import flow
+from .basis import Basis, Candidate, build_sweeps, candidate_basis, candidate_params
+from .fit import Rows, fit_weights, per_bar_rows, period_rows, side_scores, tracking
+from .params import LiquidationParams
+
+GRID_TIERS = (2.0, 3.0, 5.0, 10.0, 20.0, 25.0, 50.0, 75.0, 100.0, 125.0)
+HALF_LIVES = (4.0, 8.0, 12.0, 24.0, 48.0, 96.0, 168.0)  # hours, volume flow
+OI_DECAYS = (None, 24.0, 72.0)  # hours, oi / blend flows
+SPLIT_CHOICES = ("taker", "candle", "ratio")
+FITTED_FIELDS = ("flow_source", "volume_half_life_hours", "decay_half_life_hours", "split", "leverage_tiers",
+                 "leverage_weights", "notional_scale")
+MIN_CALIBRATION_BARS = 168
+CALIBRATION_BARS: dict[str, int] = {"1m": 2880, "5m": 2016, "15m": 2016, "30m": 1440, "1h": 720, "2h": 720,
+                                    "4h": 540, "6h": 480, "12h": 365, "1d": 365}
+WARMUP_HOURS = 48.0  # rows of the first bars are not fitted: the model has no levels built up yet
+VALIDATION_SHARE = 0.3
+MIN_VALIDATION_ROWS = 8
+LOG_ERROR_WEIGHT = 0.25  # score = Spearman - this x mean |log error|: ranks alone barely tell half-lives apart
+OI_SCORE_WEIGHT = 0.0  # tried 0.5: it chose OI flows (which track OI by construction); reported, not scored
+PRIOR_MARGIN = 0.1  # / sqrt(validation periods): what a structure other than the prior's must gain (~ its noise)
+DROP_SHARE = 1e-3  # tiers below this share of the fitted total are dropped
+
+
+@dataclass(frozen=True)
+class Calibration:
+    params: LiquidationParams
+    info: dict[str, Any]
+
+
+@dataclass
+class _Observed:
+    kind: str
+    first: int  # first fitted bar (after warm-up)
+    rows: Any  # callable(basis) -> Rows, or None
+    count: int
+
+
+def calibrate_liquidations(bars: pd.DataFrame, prior: LiquidationParams | None = None, *,
+                           observed: pd.DataFrame | None = None, fix: Iterable[str] = ()) -> Calibration:
+    """The prior with its free parameters fitted to ``bars`` (and ``observed`` period totals); ``fix`` names
+    parameters the user set, never fitted. See the module docstring; ``info`` is JSON-ready."""
+    prior = prior or LiquidationParams()
+    fixed = set(fix)
+    n = len(bars)
+    obs = _observations(bars, observed)
+    info: dict[str, Any] = {"method": "prior", "fitted": {}, "prior": _echo(prior), "data": _data_info(bars, obs),
+                            "quality": {}, "warnings": []}
+    if n < MIN_CALIBRATION_BARS:
+        info["warnings"].append(f"only {n} bars: calibration needs {MIN_CALIBRATION_BARS}+, the prior is used")
+        return Calibration(prior, info)
+    oi = flow.open_interest_base(bars) * flow.column(bars, "close")
+    has_oi = int(np.isfinite(oi).sum()) >= MIN_CALIBRATION_BARS
+    if obs.kind == "none" and not has_oi:
+        info["warnings"].append("no liquidation observations and no open interest: the prior is used")
+        return Calibration(prior, info)
+    if obs.kind == "none":
+        obs.kind = "open interest only"
+        info["data"]["observations"] = "open interest only"
+    weights_fixed = bool({"leverage_tiers", "leverage_weights"} & fixed)
+    tiers = prior.leverage_tiers if weights_fixed else tuple(sorted(set(GRID_TIERS) | set(prior.leverage_tiers)))
+    prior_w = np.array([dict(zip(prior.leverage_tiers, flow.tier_weights(prior), strict=True)).get(t, 0.0)
+                        for t in tiers])
+    sweeps = build_sweeps(bars, prior, tiers)
+    results, cache = [], {}
+    for cand, params in _candidates(bars, prior, fixed, has_oi, obs.rows is not None):
+        basis = candidate_basis(bars, sweeps, params, cand, cache)
+        results.append(_score(basis, params, obs, prior_w, oi if has_oi else None, weights_fixed, prior))
+    for r in results:  # the prior's structure is kept unless another beats it by a margin
+        if _structure(r["params"]) != _structure(prior):
+            r["score"] -= PRIOR_MARGIN / np.sqrt(max(r.get("periods", 1), 1))
+    results.sort(key=lambda r: -r["score"] if np.isfinite(r["score"]) else np.inf)
+    best = results[0]
+    info["warnings"].extend(best["warnings"])
+    w = best["w_all"] = _refit(best, prior_w, weights_fixed)
+    fitted = _fitted_params(best["params"], tiers, w, prior, fixed, weights_fixed, obs.kind)
+    info["method"] = "fitted"
+    info["fitted"] = {k: v for k, v in _echo(fitted).items() if info["prior"].get(k) != v}
+    info["quality"] = {"score": best["score"], "validation": best["validation"], "in_sample": best["in_sample"],
+                       "candidates": len(results),
+                       "best": [{"candidate": r["label"], "score": r["score"]} for r in results[:5]]}
+    return Calibration(fitted, _jsonable(info))
+
+
+def _candidates(bars: pd.DataFrame, prior: LiquidationParams, fixed: set[str], has_oi: bool, liq: bool):
+    """(candidate, params) pairs, deduplicated. Without liquidation observations only the volume flow is tried:
+    an OI flow's open notional is built from open interest, so tracking it would choose the OI flows by
+    construction."""
+    ratio = np.isfinite(flow.column(bars, "long_short_ratio")).any() or np.isfinite(
+        flow.column(bars, "long_account")).any()
+    splits = (prior.split,) if "split" in fixed else tuple(s for s in SPLIT_CHOICES if s != "ratio" or ratio)
+    flows = (prior.flow_source,) if "flow_source" in fixed else (("volume", "oi", "blend") if has_oi and liq else
+                                                                  ("volume",))
+    seen, out = set(), []
+    for f in flows:
+        if f == "volume":
+            lives = (prior.volume_half_life_hours,) if "volume_half_life_hours" in fixed else HALF_LIVES
+        else:
+            lives = (prior.decay_half_life_hours,) if "decay_half_life_hours" in fixed else OI_DECAYS
+        for hl in lives:
+            for s in splits:
+                cand = Candidate(f, hl, s)
+                params = candidate_params(prior, cand, fixed)
+                key = (params.flow_source, params.split, params.decay_half_life_hours,
+                       params.volume_half_life_hours if params.flow_source == "volume" else None)
+                if key not in seen:
+                    seen.add(key)
+                    out.append((cand, params))
+    return out
+
+
+def _score(basis: Basis, params: LiquidationParams, obs: _Observed, prior_w: np.ndarray, oi: np.ndarray | None,
+           weights_fixed: bool, prior: LiquidationParams) -> dict[str, Any]:
+    warnings: list[str] = []
+    base_scale = prior.notional_scale
+    if obs.rows is None:  # open interest only: weights stay the prior's
+        w_all = prior_w * base_scale
+        track = tracking(basis.open[obs.first:] @ w_all, oi[obs.first:])
+        return {"label": basis.candidate.label(), "params": params, "w_all": w_all, "score": track,
+                "validation": {"oi_tracking": track}, "in_sample": {}, "warnings": warnings}
+    rows: Rows = obs.rows(basis)
+    order = np.unique(rows.order)
+    cut = order[int(len(order) * (1 - VALIDATION_SHARE))] if len(order) else 0
+    train, valid = rows.take(rows.order < cut), rows.take(rows.order >= cut)
+    if len(valid) < 2 * MIN_VALIDATION_ROWS or len(train) < 2 * MIN_VALIDATION_ROWS:
+        warnings.append(f"only {len(order)} observation periods: the candidate is chosen in sample")
+        train = valid = rows
+    w_train = _level(_fit(train, prior_w, weights_fixed), train)
+    val = side_scores(valid, w_train)
+    timing = np.nanmean([val["spearman_long"], val["spearman_short"]]) - LOG_ERROR_WEIGHT * val["log_error"]
+    score = float(timing) if np.isfinite(timing) else -np.inf
+    if oi is not None:
+        start = obs.first if train is valid else int(cut) if obs.kind == "prints per bar" else obs.first
+        val["oi_tracking"] = tracking(basis.open[start:] @ w_train, oi[start:])
+        if np.isfinite(val["oi_tracking"]) and basis.used_flow == "volume":
+            score += OI_SCORE_WEIGHT * val["oi_tracking"]
+    return {"label": basis.candidate.label(), "params": params, "rows": rows, "score": score, "validation": val,
+            "in_sample": {}, "warnings": warnings, "periods": len(np.unique(valid.order))}
+
+
+def _refit(best: dict[str, Any], prior_w: np.ndarray, weights_fixed: bool) -> np.ndarray:
+    """The chosen candidate's weights on every observation (and its in-sample scores)."""
+    if "rows" not in best:
+        return best["w_all"]
+    rows = best["rows"]
+    w = _level(_fit(rows, prior_w, weights_fixed), rows)
+    best["in_sample"] = side_scores(rows, w)
+    return w
+
+
+def _level(w: np.ndarray, rows: Rows) -> np.ndarray:
+    """The relative-error fit sets the shape; the level is the ratio of totals (modelled sum = observed sum)."""
+    modelled = float((rows.x @ w).sum())
+    return w * float(rows.y.sum()) / modelled if modelled > 0 else w
+
+
+def _structure(p: LiquidationParams) -> tuple:
+    return (p.flow_source, p.split, p.decay_half_life_hours, p.volume_half_life_hours if p.flow_source == "volume"
+            else None)
+
+
+def _fit(rows: Rows, prior_w: np.ndarray, weights_fixed: bool) -> np.ndarray:
+    if weights_fixed:
+        shape = prior_w / prior_w.sum()
+        scale = fit_weights(Rows((rows.x @ shape)[:, None], rows.y, rows.side, rows.order), np.ones(1))
+        return shape * float(scale[0])
+    return fit_weights(rows, prior_w)
+
+
+def _fitted_params(params: LiquidationParams, tiers: tuple[float, ...], w: np.ndarray, prior: LiquidationParams,
+                   fixed: set[str], weights_fixed: bool, kind: str) -> LiquidationParams:
+    changes: dict[str, Any] = {}
+    total = float(w.sum())
+    if total > 0 and kind != "open interest only":
+        if not weights_fixed:
+            keep = w >= DROP_SHARE * total
+            changes["leverage_tiers"] = tuple(float(t) for t, k in zip(tiers, keep, strict=True) if k)
+            kept = w[keep] / w[keep].sum()
+            changes["leverage_weights"] = tuple(round(float(x), 6) for x in kept)
+            total = float(w[keep].sum())
+        if "notional_scale" not in fixed:
+            changes["notional_scale"] = float(f"{total:.6g}")
+    return params.replace(**changes)
+
+
+def _observations(bars: pd.DataFrame, observed: pd.DataFrame | None) -> _Observed:
+    n = len(bars)
+    first = min(int(np.ceil(WARMUP_HOURS / flow.bar_hours(bars))), n // 4) if n else 0
+    long_y, short_y = flow.column(bars, "long_liquidated_usd"), flow.column(bars, "short_liquidated_usd")
+    prints = int((np.isfinite(long_y[first:]) | np.isfinite(short_y[first:])).sum())
+    if prints >= MIN_CALIBRATION_BARS // 2:
+        return _Observed("prints per bar", first, lambda b: per_bar_rows(b.swept_long, b.swept_short, long_y,
+                                                                         short_y, first), prints)
+    if observed is not None and len(observed) and n:
+        period, long_p, short_p = _periods(bars, observed, first)
+        if (period >= 0).any():
+            return _Observed("period totals", first,
+                             lambda b: period_rows(b.swept_long, b.swept_short, period, long_p, short_p),
+                             int(np.isfinite(long_p).sum() + np.isfinite(short_p).sum()))
+    return _Observed("none", first, None, 0)
+
+
+def _periods(bars: pd.DataFrame, observed: pd.DataFrame, first: int):
+    """Each bar's period index in ``observed`` (-1 outside the fully covered periods after the warm-up)."""
+    obs = observed.sort_values("time")
+    start = obs["time"].to_numpy(dtype="int64")
+    length = int(np.median(np.diff(start))) if len(start) > 1 else 86_400_000
+    times = bars["time"].to_numpy(dtype="int64")
+    bar_ms = int(round(flow.bar_hours(bars) * 3_600_000))
+    covered = (start >= times[first]) & (start + length <= times[-1] + bar_ms)
+    idx = np.searchsorted(start, times, side="right") - 1
+    inside = (idx >= 0) & (times < start[np.maximum(idx, 0)] + length)
+    period = np.where(inside & covered[np.maximum(idx, 0)], idx, -1)
+    long_p = np.where(covered, obs["long_usd"].to_numpy(dtype="float64"), np.nan)
+    short_p = np.where(covered, obs["short_usd"].to_numpy(dtype="float64"), np.nan)
+    return period, long_p, short_p
+
+
+def _data_info(bars: pd.DataFrame, obs: _Observed) -> dict[str, Any]:
+    times = bars["time"].to_numpy(dtype="int64") if "time" in bars and len(bars) else np.zeros(0, dtype="int64")
+    return {"bars": int(len(bars)), "first": int(times[0]) if len(times) else None,
+            "last": int(times[-1]) if len(times) else None, "observations": obs.kind,
+            "observations_count": int(obs.count)}
+
+
+def _echo(params: LiquidationParams) -> dict[str, Any]:
+    full = params.to_dict()
+    return {k: full[k] for k in FITTED_FIELDS}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
