@@ -63,3 +63,47 @@ def assemble_bars(
     frame["long_short_ratio"] = ls["long_short_ratio"]
     frame["long_account"] = ls["long_account"]
     return frame[BAR_COLUMNS]
+
+
+# Per-bar liquidation totals joined when the venue publishes liquidation prints (``source.has["liquidations"]``).
+LIQUIDATION_BAR_COLUMNS = ["long_liquidated_usd", "short_liquidated_usd"]
+_LONG_SIDES = {"long", "sell"}  # the position force-closed, or the order that closed it (a long is sold)
+_SHORT_SIDES = {"short", "buy"}
+
+
+def liquidation_sides(side: pd.Series) -> np.ndarray:
+    """+1 for a long force-closed, -1 for a short, 0 when unknown.
+
+    Accepts the liquidated position's side ("long"/"short"), the closing order's side as Binance's forceOrder
+    stream reports it ("SELL" closes a long, "BUY" a short; Binance USD-M "Liquidation Order Streams"), or the
+    sim's sign convention (+1 long, -1 short), whatever the case."""
+    if pd.api.types.is_numeric_dtype(side):
+        return np.sign(np.nan_to_num(side.to_numpy(dtype="float64"))).astype("int64")
+    text = side.astype(str).str.strip().str.lower()
+    return np.where(text.isin(_LONG_SIDES), 1, np.where(text.isin(_SHORT_SIDES), -1, 0)).astype("int64")
+
+
+def add_liquidations(frame: pd.DataFrame, prints: pd.DataFrame | None, step: int) -> pd.DataFrame:
+    """``frame`` with ``long_liquidated_usd`` / ``short_liquidated_usd``: the sum of the prints' ``usd`` whose time
+    falls in the bar, [open, open + step); 0 where the bar has none. ``prints`` None (the venue's prints could not
+    be fetched) gives NaN columns: unknown, not zero."""
+    out = frame.copy()
+    n = len(out)
+    if prints is None:
+        for column in LIQUIDATION_BAR_COLUMNS:
+            out[column] = np.full(n, np.nan)
+        return out
+    long_usd, short_usd = np.zeros(n), np.zeros(n)
+    if n and len(prints):
+        opens = out["time"].to_numpy(dtype="int64")
+        times = prints["time"].to_numpy(dtype="int64")
+        usd = np.nan_to_num(prints["usd"].to_numpy(dtype="float64"))
+        idx = np.searchsorted(opens, times, side="right") - 1
+        inside = (idx >= 0) & (times < opens[np.maximum(idx, 0)] + step)
+        sides = liquidation_sides(prints["side"])
+        for target, sign in ((long_usd, 1), (short_usd, -1)):
+            keep = inside & (sides == sign)
+            np.add.at(target, idx[keep], usd[keep])
+    out["long_liquidated_usd"] = long_usd
+    out["short_liquidated_usd"] = short_usd
+    return out

@@ -34,7 +34,7 @@ import pandas as pd
 from ..config import Settings
 from ..errors import InvalidArgument, UnknownExchange, UnknownSymbol, UpstreamError
 from ..timeframes import HOUR_MS, MINUTE_MS, timeframe_ms
-from .assemble import assemble_bars
+from .assemble import add_liquidations, assemble_bars
 from .derive import complete_klines, newest_stored_open
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,13 @@ class MarketService:
             step,
             sample_tolerance=max(2 * step, 30 * MINUTE_MS),
         )
-        warnings = _unique(notes + klines.warnings + oi.warnings + funding.warnings + ratio.warnings)
+        liquidation_notes: list[str] = []
+        if source.has.get("liquidations"):
+            prints = self._get(source, "liquidations", symbol, timeframe, fetch_start, close_end - 1)
+            liquidation_notes = prints.warnings
+            frame = add_liquidations(frame, None if prints.stale else prints.frame, step)
+        warnings = _unique(notes + klines.warnings + oi.warnings + funding.warnings + ratio.warnings
+                           + liquidation_notes)
         first = int(np.searchsorted(frame["time"].to_numpy(), start_bar)) if len(frame) else 0
         requested = frame.iloc[first:]
         if requested.empty:
@@ -298,9 +304,13 @@ class MarketService:
             return source.fetch_open_interest(symbol, timeframe, start, end)
         if kind == "funding":
             return source.fetch_funding(symbol, start, end)
+        if kind == "liquidations":
+            return source.fetch_liquidations(symbol, start, end)
         return source.fetch_long_short_ratio(symbol, timeframe, start, end)
 
     def _load(self, source, kind: str, symbol: str, timeframe: str | None, start: int, end: int) -> _Piece:
+        if kind == "liquidations":
+            return self._load_prints(source, symbol, start, end)
         if not self._persist(source):
             fetched = self._call(source, kind, symbol, timeframe, start, end)
             return _Piece(fetched.frame, list(fetched.warnings), origin=source.name)
@@ -339,6 +349,19 @@ class MarketService:
             return _Piece(fetched.frame, list(fetched.warnings))
         merged = self.repo.load(kind, source.name, symbol, start, end, timeframe=tf)
         return _Piece(merged, list(fetched.warnings))
+
+    def _load_prints(self, source, symbol: str, start: int, end: int) -> _Piece:
+        """Liquidation prints with time in [start, end], straight from the venue (its own breaker and retries): the
+        store has no table for them, so they are not persisted; offline or failing, the bars carry NaN (unknown)
+        rather than zero liquidations."""
+        if self._offline(source):
+            return _Piece(pd.DataFrame(), [], stale=True, origin="store")
+        try:
+            fetched = self._call(source, "liquidations", symbol, None, start, end)
+        except UpstreamError as exc:
+            log.warning("%s liquidations %s unavailable: %s", source.name, symbol, exc.message)
+            return _Piece(pd.DataFrame(), [f"liquidations unavailable from {source.name}: {exc.message}"], stale=True)
+        return _Piece(fetched.frame, list(fetched.warnings), origin=source.name)
 
     def _fetch_from(self, kind: str, stored: pd.DataFrame, timeframe: str | None, start: int, end: int):
         """Where the exchange must be asked from, or None when the store already covers [start, end]."""
