@@ -1,6 +1,9 @@
 """How well the liquidation model's swept notional tracks real daily BTC liquidations (Coinglass).
 
-Run from the repo root: ``python -m benchmarks.accuracy_real`` (``--quick`` for a short grid).
+Run from the repo root: ``python -m benchmarks.accuracy_real`` (``--quick`` for a short grid). This is the study that
+chose the model's defaults on days before 2025-05-01; the scores users reproduce (calibrated model and baselines
+included) are ``indicator-server accuracy`` (``indicator_server.accuracy.real_scores``). Data loaders: ``_data``
+(a wrapper of ``indicator_server.accuracy.data``).
 
 Inputs: Binance BTCUSDT 1h klines + OKX hourly BTC open interest scaled to the whole market (benchmarks/_data.py).
 The model runs causally over 2025-01-01..2025-09-08; its per-bar ``swept`` long/short USD is summed per UTC day and

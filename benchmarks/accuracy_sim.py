@@ -1,23 +1,18 @@
-"""The liquidation model against the simulator's ground truth (every cohort, every liquidation is known there).
+"""The liquidation model against the simulator's ground truth, one model variant at a time, case by case.
+
+The table users read is ``indicator-server accuracy`` (package ``indicator_server.accuracy``: every regime, the
+calibrated model and two baselines, held out); this script keeps the per-case view of model VARIANTS and the
+cluster-grid tuning, on the same scores (``indicator_server.accuracy.metrics``).
 
 Run from the repo root: ``python -m benchmarks.accuracy_sim`` (``--quick``: fewer cases; ``--tune``: choose the
-cluster grid, ``cluster_bin_pct`` x ``cluster_density``, on the cases ending before 2025-05-01 and score the
-choice on the held-out cases ending 2025-09-01).
+cluster grid, ``cluster_bin_pct`` x ``cluster_density``, by the median cluster lift on the TUNING seeds and windows
+(``sim_scores.TUNING_SEEDS`` x ``TUNING_ENDS``), with every candidate's figures on the SCORED ones next to it).
 
-Cases: symbols BTCUSDT, ETHUSDT, SOLUSDT, XRPUSDT, DOGEUSDT (each symbol is its own random seed in the sim) x
-windows of 500 and 2,000 1h bars ending at several dates. For each case the model runs on the window's bars
-(klines + OI + long/short ratio from ``SimSource``) and is compared with ``SimSource``'s truth at the last bar:
-- map Spearman: rank correlation of open notional per price bin, model map vs ``true_liquidation_map`` on the
-  model's own bins (+-25% around the close), long bins, short bins and both;
-- largest-cluster error: |model's largest cluster peak - true largest cluster peak| / true peak, %, per side;
-  nearest-cluster error: |model's nearest cluster peak - true nearest cluster peak| / close, %, per side (the
-  cluster a trader acts on); true clusters are found with the same rule (``product.map_clusters``) on the true
-  open notional binned on the model's cluster grid (``result.cluster_grid``);
-- in-cluster share: share of true open notional (map range) that lies inside the model's reported clusters of
-  the same side, next to the share of the price range those clusters cover (a map covering everything would
-  trivially hold 100%), both on a fixed reference grid of 0.05% bins whatever the cluster grid, so grids of
-  different widths are scored alike; "lift" = share - cover, the tuning score;
-- swept Spearman: daily model ``swept`` vs the sim's true liquidations per day (long + short).
+``evaluate_case(source, symbol, end, n, params)`` returns, besides the package's scores, the keys of the earlier
+version of this script: map_spearman_both, nearest_cluster_error_pct_* (|model's nearest cluster peak - true
+nearest cluster peak| / close, %), true_notional_in_clusters_pct / range_covered_by_clusters_pct (capture and
+coverage in %), cluster_lift_pct (their difference, the former tuning score), cluster_lift (their ratio, the score
+now) and daily_swept_spearman_* (timing).
 """
 
 from __future__ import annotations
@@ -29,46 +24,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from indicator_server.market.assemble import assemble_bars
-from indicator_server.market.sim import GENESIS_MS, SimSource
-from indicator_server.overlays.liquidations import LiquidationParams, estimate_liquidations
-from indicator_server.overlays.liquidations.product import grid_edges, grid_span, map_clusters
-from indicator_server.timeframes import HOUR_MS
-
-from ._data import spearman, to_daily
+from indicator_server.accuracy import predictors as P
+from indicator_server.accuracy import sim_scores as S
+from indicator_server.accuracy.metrics import map_edges, prediction_clusters, score_map, score_timing
+from indicator_server.accuracy.stats import spearman
+from indicator_server.market.sim import SimSource
+from indicator_server.overlays.liquidations import LiquidationParams
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT")
 WINDOWS = (500, 2000)
 ENDS = ("2024-06-01", "2025-01-15", "2025-09-01")
-CLOCK = pd.Timestamp("2026-01-01", tz="UTC").timestamp()
-TIMEFRAME = "1h"
-# What benchmarks/accuracy_real.py chose on the real-data tuning period (volume flow, 24h half-life, taker split,
-# leverage weights leaning to high leverage); the scale does not matter for rank correlations.
-REFERENCE_BIN_PCT = 0.05
-TUNE_ENDS = tuple(e for e in ENDS if e < "2025-05-01")  # calibration rule: tune on cases ending before this day
-HELD_OUT_ENDS = tuple(e for e in ENDS if e not in TUNE_ENDS)
+CLOCK = S.CLOCK
+TIMEFRAME = S.TIMEFRAME
 BIN_PCTS = (0.05, 0.1, 0.25, 0.5, 1.0)
 DENSITIES = (1.5, 2.0, 3.0)
 REAL_DATA_CHOICE = {"flow_source": "volume", "volume_half_life_hours": 24, "split": "taker",
                     "leverage_weights": (0.05, 0.15, 0.25, 0.3, 0.25)}
 
 
-def _ms(day: str) -> int:
-    return int(pd.Timestamp(day, tz="UTC").value // 1_000_000)
-
-
 def sim_bars(source: SimSource, symbol: str, end_ms: int, n: int) -> pd.DataFrame:
-    start = max(GENESIS_MS, end_ms - (n - 1) * HOUR_MS)
-    kl = source.fetch_klines(symbol, TIMEFRAME, start, end_ms).frame
-    oi = source.fetch_open_interest(symbol, TIMEFRAME, start, end_ms).frame
-    ls = source.fetch_long_short_ratio(symbol, TIMEFRAME, start, end_ms).frame
-    fr = source.fetch_funding(symbol, start, end_ms + HOUR_MS).frame
-    return assemble_bars(kl, oi, fr, ls, HOUR_MS, sample_tolerance=HOUR_MS)
-
-
-def _largest(clusters: list[dict], side: str) -> dict | None:
-    same = [c for c in clusters if c["side"] == side]
-    return max(same, key=lambda c: c["notional_usd"]) if same else None
+    return S.sim_bars(source, symbol, end_ms, n)
 
 
 def _nearest(clusters: list[dict], side: str) -> dict | None:
@@ -76,53 +51,26 @@ def _nearest(clusters: list[dict], side: str) -> dict | None:
 
 
 def evaluate_case(source: SimSource, symbol: str, end: str, n: int, params: LiquidationParams) -> dict[str, Any]:
-    bars = sim_bars(source, symbol, _ms(end), n)
-    result = estimate_liquidations(bars, params, include=("map", "clusters", "swept"))
-    lmap = result.map
-    edges = np.append(lmap["price_low"], lmap["price_high"][-1])
-    truth = source.true_liquidation_map(symbol, TIMEFRAME, int(bars["time"].iloc[-1]), edges)
-    price = result.price
-    out: dict[str, Any] = {"symbol": symbol, "end": end, "bars": len(bars)}
+    """Scores of the model with ``params`` on one case (module doc)."""
+    bars = S.sim_bars(source, symbol, S.ms(end), n)
+    pred = P.model_prediction(bars, params)
+    truth, true_liq = S.truth_prediction(source, symbol, bars)
+    truth.params = params
+    scores = {**score_map(pred, truth.map_on), **score_timing(pred, true_liq)}
+    out: dict[str, Any] = {"symbol": symbol, "end": end, "bars": len(bars), **scores}
+    edges = map_edges(pred.price, params.map_range_pct)
+    (ml, ms_), (tl, ts) = pred.map_on(edges), truth.map_on(edges)
+    out["map_spearman_both"] = spearman(pd.Series(ml + ms_), pd.Series(tl + ts))
+    model_clusters, true_clusters = prediction_clusters(pred), prediction_clusters(truth)
     for side in ("long", "short"):
-        out[f"map_spearman_{side}"] = spearman(pd.Series(lmap[f"{side}_usd"]), truth[f"{side}_usd"])
-    out["map_spearman_both"] = spearman(pd.Series(lmap["long_usd"] + lmap["short_usd"]),
-                                        truth["long_usd"] + truth["short_usd"])
-    grid = result.cluster_grid
-    true_grid = source.true_liquidation_map(symbol, TIMEFRAME, int(bars["time"].iloc[-1]),
-                                            np.append(grid["price_low"], grid["price_high"][-1]))
-    true_map = {"price_low": grid["price_low"], "price_high": grid["price_high"], "price": grid["price"],
-                "long_usd": true_grid["long_usd"].to_numpy(), "short_usd": true_grid["short_usd"].to_numpy()}
-    true_clusters = map_clusters(true_map, price, params.cluster_density)
-    for side in ("long", "short"):
-        m, t = _largest(result.clusters, side), _largest(true_clusters, side)
-        out[f"largest_cluster_error_pct_{side}"] = (abs(m["price_peak"] - t["price_peak"]) / t["price_peak"] * 100
+        m, t = _nearest(model_clusters, side), _nearest(true_clusters, side)
+        out[f"nearest_cluster_error_pct_{side}"] = (abs(m["price_peak"] - t["price_peak"]) / pred.price * 100
                                                     if m and t else float("nan"))
-        m, t = _nearest(result.clusters, side), _nearest(true_clusters, side)
-        out[f"nearest_cluster_error_pct_{side}"] = (abs(m["price_peak"] - t["price_peak"]) / price * 100
-                                                    if m and t else float("nan"))
-    k_lo, k_hi = (int(k) for k in grid_span(price, REFERENCE_BIN_PCT, params.map_range_pct))
-    ref_edges = grid_edges(k_lo, k_hi, REFERENCE_BIN_PCT)
-    ref = source.true_liquidation_map(symbol, TIMEFRAME, int(bars["time"].iloc[-1]), ref_edges)
-    mids = (ref_edges[:-1] + ref_edges[1:]) / 2
-    inside_usd, total_usd, covered = 0.0, 0.0, np.zeros(len(mids), dtype=bool)
-    for side in ("long", "short"):
-        mask = np.zeros(len(mids), dtype=bool)
-        for c in result.clusters:
-            if c["side"] == side:
-                mask |= (mids >= c["price_low"]) & (mids <= c["price_high"])
-        inside_usd += float(ref[f"{side}_usd"].to_numpy()[mask].sum())
-        total_usd += float(ref[f"{side}_usd"].sum())
-        covered |= mask
-    out["true_notional_in_clusters_pct"] = inside_usd / total_usd * 100 if total_usd else float("nan")
-    out["range_covered_by_clusters_pct"] = covered.mean() * 100
+        out[f"daily_swept_spearman_{side}"] = scores[f"timing_spearman_{side}"]
+    out["true_notional_in_clusters_pct"] = scores["capture"] * 100
+    out["range_covered_by_clusters_pct"] = scores["coverage"] * 100
     out["cluster_lift_pct"] = out["true_notional_in_clusters_pct"] - out["range_covered_by_clusters_pct"]
-    true_liq = source.true_liquidations(symbol, TIMEFRAME, int(bars["time"].iloc[0]), int(bars["time"].iloc[-1]))
-    real = to_daily(true_liq["time"].to_numpy(), true_liq["long_liquidated_usd"].to_numpy(),
-                    true_liq["short_liquidated_usd"].to_numpy())
-    swept = result.swept
-    model = to_daily(swept["time"].to_numpy(), swept["long_usd"].to_numpy(), swept["short_usd"].to_numpy())
-    for side in ("long", "short"):
-        out[f"daily_swept_spearman_{side}"] = spearman(model[side], real[side])
+    out["cluster_lift"] = scores["lift"]
     return out
 
 
@@ -132,23 +80,27 @@ COLUMNS = [
     ("largest_cluster_error_pct_long", "errL%", "{:6.2f}"), ("largest_cluster_error_pct_short", "errS%", "{:6.2f}"),
     ("nearest_cluster_error_pct_long", "nerL%", "{:6.2f}"), ("nearest_cluster_error_pct_short", "nerS%", "{:6.2f}"),
     ("true_notional_in_clusters_pct", "in-cl%", "{:7.1f}"), ("range_covered_by_clusters_pct", "cover%", "{:7.1f}"),
-    ("cluster_lift_pct", "lift%", "{:7.1f}"),
+    ("cluster_lift", "lift", "{:6.2f}"),
     ("daily_swept_spearman_long", "swpL", "{:6.2f}"), ("daily_swept_spearman_short", "swpS", "{:6.2f}"),
 ]
 
 
+def _median(rows: list[dict[str, Any]], key: str) -> float:
+    values = np.array([r[key] for r in rows], dtype=float)
+    return float(np.nanmedian(values)) if np.isfinite(values).any() else float("nan")
+
+
 def fmt(rows: list[dict[str, Any]], title: str) -> str:
-    head = f"{'symbol':10}{'end':12}{'bars':>6} " + "".join(f"{h:>{len(f.format(0))}}" for _, h, f in COLUMNS)
+    head = f"{'symbol':12}{'end':12}{'bars':>6} " + "".join(f"{h:>{len(f.format(0))}}" for _, h, f in COLUMNS)
     lines = [title, head]
     for r in rows:
-        cells = "".join(f.format(r[k]) for k, _, f in COLUMNS)
-        lines.append(f"{r['symbol']:10}{r['end']:12}{r['bars']:6d} {cells}")
-    med = {k: float(np.nanmedian([r[k] for r in rows])) for k, _, _ in COLUMNS}
-    lines.append(f"{'median':28} " + "".join(f.format(med[k]) for k, _, f in COLUMNS))
+        lines.append(f"{r['symbol']:12}{r['end']:12}{r['bars']:6d} " + "".join(f.format(r[k]) for k, _, f in COLUMNS))
+    lines.append(f"{'median':30} " + "".join(f.format(_median(rows, k)) for k, _, f in COLUMNS))
     return "\n".join(lines)
 
 
 def run(quick: bool = False, variants: dict[str, LiquidationParams] | None = None) -> dict[str, Any]:
+    """Every variant on SYMBOLS x WINDOWS x ENDS (``quick``: 3 symbols, 500 bars, the first end)."""
     source = SimSource(clock=lambda: CLOCK, symbols=SYMBOLS)
     variants = variants or {
         "server defaults": LiquidationParams(),
@@ -160,21 +112,23 @@ def run(quick: bool = False, variants: dict[str, LiquidationParams] | None = Non
     summary: dict[str, Any] = {}
     for name, params in variants.items():
         rows = [evaluate_case(source, s, e, n, params) for s in symbols for n in windows for e in ends]
-        summary[name] = {"cases": rows,
-                         "median": {k: float(np.nanmedian([r[k] for r in rows])) for k, _, _ in COLUMNS}}
+        summary[name] = {"cases": rows, "median": {k: _median(rows, k) for k, _, _ in COLUMNS}}
     return summary
 
 
-def _median(rows: list[dict[str, Any]], key: str) -> float:
-    return float(np.nanmedian([r[key] for r in rows]))
+def _tuning_cases(quick: bool) -> dict[str, list[tuple[str, str]]]:
+    regimes = S.regime_names()
+    tune_seeds, scored_seeds = (S.TUNING_SEEDS[:1], S.SCORED_SEEDS[:1]) if quick else (S.TUNING_SEEDS, S.SCORED_SEEDS)
+    return {"tuning": [(S.symbol(r, s), e) for r in regimes for s in tune_seeds for e in S.TUNING_ENDS],
+            "held_out": [(S.symbol(r, s), e) for r in regimes for s in scored_seeds for e in S.SCORED_ENDS]}
 
 
 def tune(quick: bool = False) -> dict[str, Any]:
-    """Every (cluster_bin_pct, cluster_density) on the tuning cases (ends before 2025-05-01), the best by median
-    lift, and every candidate's held-out figures (ends 2025-09-01) next to it (only the choice's count)."""
-    source = SimSource(clock=lambda: CLOCK, symbols=SYMBOLS)
-    symbols, windows = (SYMBOLS[:3], (500,)) if quick else (SYMBOLS, WINDOWS)
-    keys = ("cluster_lift_pct", "true_notional_in_clusters_pct", "range_covered_by_clusters_pct",
+    """Every (cluster_bin_pct, cluster_density) on the tuning cases, the best by median lift (ratio), and every
+    candidate's figures on the held-out cases next to it (only the choice's count)."""
+    source = SimSource(clock=lambda: CLOCK)
+    cases, window = _tuning_cases(quick), 500 if quick else S.WINDOW_BARS
+    keys = ("cluster_lift", "true_notional_in_clusters_pct", "range_covered_by_clusters_pct",
             "nearest_cluster_error_pct_long", "nearest_cluster_error_pct_short",
             "largest_cluster_error_pct_long", "largest_cluster_error_pct_short")
     table = []
@@ -182,19 +136,18 @@ def tune(quick: bool = False) -> dict[str, Any]:
         for density in DENSITIES:
             params = LiquidationParams(cluster_bin_pct=bin_pct, cluster_density=density)
             parts = {}
-            for part, ends in (("tuning", TUNE_ENDS), ("held_out", HELD_OUT_ENDS)):
-                rows = [evaluate_case(source, s, e, n, params) for s in symbols for n in windows for e in ends]
+            for part, chosen in cases.items():
+                rows = [evaluate_case(source, sym, end, window, params) for sym, end in chosen]
                 parts[part] = {k: _median(rows, k) for k in keys}
             table.append({"cluster_bin_pct": bin_pct, "cluster_density": density, **parts})
-    best = max(table, key=lambda r: r["tuning"]["cluster_lift_pct"])
+    best = max(table, key=lambda r: r["tuning"]["cluster_lift"])
     return {"candidates": table, "choice": {"cluster_bin_pct": best["cluster_bin_pct"],
                                              "cluster_density": best["cluster_density"]}}
 
 
 def print_tuning(result: dict[str, Any]) -> None:
-    heads = ("lift%", "in-cl%", "cover%", "nerL%", "nerS%", "errL%", "errS%")
-    print("cluster grid: medians on tuning cases (ends " + ", ".join(TUNE_ENDS) + ") | held out (ends "
-          + ", ".join(HELD_OUT_ENDS) + ")")
+    heads = ("lift", "in-cl%", "cover%", "nerL%", "nerS%", "errL%", "errS%")
+    print("cluster grid: medians on tuning seeds/windows | held-out seeds/windows")
     print(f"{'bin%':>6}{'dens':>6} " + "".join(f"{h:>8}" for h in heads) + " |" + "".join(f"{h:>8}" for h in heads))
     for r in result["candidates"]:
         mark = " <- chosen" if (r["cluster_bin_pct"], r["cluster_density"]) == tuple(result["choice"].values()) else ""

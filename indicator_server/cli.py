@@ -1,4 +1,5 @@
-"""The ``indicator-server`` command: serve, import archives, write the published schemas, print the OpenAPI spec."""
+"""The ``indicator-server`` command: serve, import archives, write the published schemas, print the OpenAPI spec,
+print the liquidation map's accuracy table."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import sys
 
+from .accuracy.command import add_accuracy_parser
 from .cli_import import add_import_parser, run_import
 from .schemas_cli import add_schemas_parser, run_schemas
 
@@ -88,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["import"].set_defaults(func=run_import)
     add_schemas_parser(sub)
     sub.choices["schemas"].set_defaults(func=run_schemas)
+    add_accuracy_parser(sub)
     return parser
 
 
