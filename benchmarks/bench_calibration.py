@@ -5,11 +5,13 @@ Run from the repo root: ``python -m benchmarks.bench_calibration`` (``--quick``:
 
 - speed: ``calibrate_liquidations`` on 720 1h bars (sim BTCUSDT with per-bar prints; real BTCUSDT with daily
   totals), median of repeats.
-- sim (held-out symbols = benchmarks.accuracy_sim.SYMBOLS; tune only on other seeds): for each case the model is
+- sim (held-out seeds <code>7-9 of every regime, windows ending after 2025-05-01; the calibration's constants were
+  chosen on seeds <code>1-3 and TUNE* symbols, windows before it; ``--tuning`` shows those): each case's model is
   calibrated on the ``CALIBRATION_BARS["1h"]`` bars ending at the case's end (causal: nothing after it) against
-  the sim's per-bar liquidations (``true_liquidations(value="liquidation")``), then scored by
-  ``accuracy_sim.evaluate_case`` next to the defaults; the fitted leverage mix (low <= 10x, medium, high >= 50x)
-  next to the true opened-notional mix of ``positions()``, and the fitted half-life next to the true median hold.
+  the sim's per-bar liquidations (prints, or ``true_liquidations(value="liquidation")``), then scored by
+  ``accuracy_sim.evaluate_case`` (720-bar window) next to the defaults; the fitted leverage mix (low <= 10x,
+  medium, high >= 50x) next to the true opened-notional mix of ``positions()``, and the fitted half-life next to the
+  true median holding time.
 - real: calibrated on Binance BTCUSDT 1h bars before 2025-05-01 against Coinglass daily totals; held-out
   (2025-05-01..2025-09-08) daily Spearman long/short and modelled/real totals.
 """
@@ -29,19 +31,56 @@ from indicator_server.overlays.liquidations import LEVERAGE_GROUPS, LiquidationP
 from indicator_server.overlays.liquidations.calibrate import CALIBRATION_BARS, calibrate_liquidations
 
 from . import _data
-from .accuracy_sim import CLOCK, ENDS, SYMBOLS, TIMEFRAME, _ms, evaluate_case, sim_bars
+from .accuracy_sim import evaluate_case, sim_bars
 
+CLOCK = pd.Timestamp("2026-01-01", tz="UTC").timestamp()
+TIMEFRAME = "1h"
+# Seeds as indicator_server.accuracy scores them: tune on <code>1-3 (windows ending before 2025-05-01), score on
+# <code>7-9 (windows ending after it); codes are the sim's regimes (SIM = default; HOLD, SCALP, TREND, RANGE).
+CODES = ("SIM", "HOLD", "SCALP", "TREND", "RANGE")
+TUNING_SEEDS, SCORED_SEEDS = (1, 2, 3), (7, 8, 9)
+TUNING_ENDS, SCORED_ENDS = ("2024-09-01", "2025-02-01"), ("2025-06-01", "2025-08-15", "2025-11-01")
 KEYS = ("map_spearman_long", "map_spearman_short", "largest_cluster_error_pct_long",
-        "largest_cluster_error_pct_short", "cluster_lift_pct", "daily_swept_spearman_long",
+        "largest_cluster_error_pct_short", "cluster_lift", "daily_swept_spearman_long",
         "daily_swept_spearman_short")
-HEADS = ("mapL", "mapS", "errL%", "errS%", "lift%", "swpL", "swpS")
+HEADS = ("mapL", "mapS", "errL%", "errS%", "lift", "swpL", "swpS")
+
+
+def _ms(day: str) -> int:
+    return int(pd.Timestamp(day, tz="UTC").value // 1_000_000)
+
+
+def regime_codes() -> tuple[str, ...]:
+    try:
+        from indicator_server.market.sim.regimes import REGIMES  # noqa: F401  (lands with the regime sim)
+    except ImportError:
+        return ("SIM",)
+    return CODES
+
+
+def evaluate(source: SimSource, symbol: str, end: str, n: int, params: LiquidationParams) -> dict[str, Any]:
+    out = evaluate_case(source, symbol, end, n, params)
+    if "cluster_lift" not in out:  # the earlier accuracy_sim scored the difference, not the ratio
+        cover = out["range_covered_by_clusters_pct"]
+        out["cluster_lift"] = out["true_notional_in_clusters_pct"] / cover if cover else float("nan")
+    return out
 
 
 def sim_calibration_bars(source: SimSource, symbol: str, end_ms: int, n: int) -> pd.DataFrame:
-    """The model's input bars ending at ``end_ms`` with the sim's per-bar liquidation prints."""
+    """The model's input bars ending at ``end_ms`` with the sim's per-bar liquidations: its prints
+    (``fetch_liquidations``) summed per bar where the sim has them, else its true liquidations at the liquidation
+    price."""
     bars = sim_bars(source, symbol, end_ms, n)
-    liq = source.true_liquidations(symbol, TIMEFRAME, int(bars["time"].iloc[0]), int(bars["time"].iloc[-1]),
-                                   value="liquidation")
+    first, last = int(bars["time"].iloc[0]), int(bars["time"].iloc[-1])
+    if hasattr(source, "fetch_liquidations"):
+        prints = source.fetch_liquidations(symbol, first, last + 3_600_000 - 1).frame
+        idx = np.searchsorted(bars["time"].to_numpy(), prints["time"].to_numpy(dtype="int64"), side="right") - 1
+        for side in ("long", "short"):
+            sel = (prints["side"].to_numpy() == side) & (idx >= 0)
+            bars[f"{side}_liquidated_usd"] = np.bincount(idx[sel], prints["usd"].to_numpy(dtype="float64")[sel],
+                                                         minlength=len(bars))[: len(bars)]
+        return bars
+    liq = source.true_liquidations(symbol, TIMEFRAME, first, last, value="liquidation")
     return bars.merge(liq[["time", "long_liquidated_usd", "short_liquidated_usd"]], on="time", how="left")
 
 
@@ -60,8 +99,8 @@ def true_mix(source: SimSource, symbol: str, start: int, end: int) -> tuple[dict
 
 
 def speed(repeats: int = 7) -> dict[str, float]:
-    source = SimSource(clock=lambda: CLOCK, symbols=SYMBOLS)
-    bars = sim_calibration_bars(source, "BTCUSDT", _ms("2025-01-15"), 720)
+    source = SimSource(clock=lambda: CLOCK)
+    bars = sim_calibration_bars(source, "SIM7USDT", _ms("2025-08-15"), 720)
     out = {"sim_prints_720_ms": _timed(lambda: calibrate_liquidations(bars), repeats)}
     if _data.available():
         real = _data.load_real_bars("2025-03-01", "2025-04-01").frame.iloc[-720:]
@@ -80,9 +119,13 @@ def _timed(fn, repeats: int) -> float:
     return float(np.median(times) * 1000)
 
 
-def sim_cases(quick: bool = False) -> dict[str, Any]:
-    source = SimSource(clock=lambda: CLOCK, symbols=SYMBOLS)
-    symbols, ends = (SYMBOLS[:3], ENDS[1:2]) if quick else (SYMBOLS, ENDS)
+def sim_cases(quick: bool = False, tuning: bool = False, window: int = 720) -> dict[str, Any]:
+    """Defaults vs calibrated on the scored seeds x ends (``tuning``: the tuning ones) of every regime."""
+    source = SimSource(clock=lambda: CLOCK)
+    seeds, ends = (TUNING_SEEDS, TUNING_ENDS) if tuning else (SCORED_SEEDS, SCORED_ENDS)
+    if quick:
+        seeds, ends = seeds[:1], ends[1:2]
+    symbols = [f"{code}{seed}USDT" for code in regime_codes() for seed in seeds]
     rows = []
     for symbol in symbols:
         for end in ends:
@@ -96,7 +139,7 @@ def sim_cases(quick: bool = False) -> dict[str, Any]:
                    "fitted_half_life_h": p.volume_half_life_hours if p.flow_source == "volume"
                    else p.decay_half_life_hours, "flow": p.flow_source, "true_median_hold_h": hold}
             for name, params in (("default", LiquidationParams()), ("calibrated", p)):
-                row[name] = evaluate_case(source, symbol, end, 720, params)
+                row[name] = evaluate(source, symbol, end, window, params)
             rows.append(row)
     return {"cases": rows, "median": {name: {k: float(np.nanmedian([r[name][k] for r in rows])) for k in KEYS}
                                       for name in ("default", "calibrated")}}
@@ -158,13 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--part", choices=("speed", "sim", "real", "all"), default="all")
+    parser.add_argument("--tuning", action="store_true", help="the sim part on the tuning seeds and ends")
     args = parser.parse_args(argv)
     summary: dict[str, Any] = {}
     if args.part in ("speed", "all"):
         summary["speed"] = speed()
         print("calibration time (median ms):", json.dumps(summary["speed"]))
     if args.part in ("sim", "all"):
-        summary["sim"] = sim_cases(args.quick)
+        summary["sim"] = sim_cases(args.quick, args.tuning)
         print_sim(summary["sim"])
     if args.part in ("real", "all") and _data.available():
         summary["real"] = real_case()
