@@ -18,11 +18,15 @@ from typing import Any
 
 def run_accuracy(regimes: list[str] | None = None, *, quick: bool = False, real: bool = True,
                  data_dir: Path | str | None = None, command: str = "indicator-server accuracy") -> dict[str, Any]:
-    """Every block of the table: ``{"command", "quick", "sim": {regime: ...}, "real": {...} | None}``."""
+    """Every block of the table: ``{"command", "quick", "rules", "sim": {regime: ...}, "real": {...} | None}``."""
+    from . import data, sim_scores
     from .real_scores import run_real
-    from .sim_scores import run_regimes
 
-    return {"command": command, "quick": quick, "sim": run_regimes(regimes, quick=quick),
+    rules = {"sim_tuning_seeds": list(sim_scores.TUNING_SEEDS), "sim_scored_seeds": list(sim_scores.SCORED_SEEDS),
+             "sim_tuning_ends": list(sim_scores.TUNING_ENDS), "tune_end": data.TUNE_END,
+             "real_held_out_days": list(data.HELD_OUT),
+             "symbols": {name: f"{code}<seed>USDT" for name, code in sim_scores.CODES.items()}}
+    return {"command": command, "quick": quick, "rules": rules, "sim": sim_scores.run_regimes(regimes, quick=quick),
             "real": run_real(data_dir) if real else None}
 
 

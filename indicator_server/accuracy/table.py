@@ -52,7 +52,7 @@ def _block(title: str, rows: dict[str, dict[str, float]], cells, targets: dict[s
         else:
             text = "" if t is None else ("<=" if key in LOWER_IS_BETTER else ">=") + fmt.format(t * scale)
             target_cells.append(f"{text:>{width}}")
-    lines.append(f"{'target':{NAME_WIDTH}}" + "".join(target_cells))
+    lines.append((f"{'target':{NAME_WIDTH}}" + "".join(target_cells)).rstrip())
     return lines
 
 
@@ -104,8 +104,8 @@ def format_report(result: dict[str, Any]) -> str:
     if real:
         held = real["held_out_days"]
         title = (f"real BTCUSDT: Binance 1h klines + OKX OI (market-scaled) {real['bars']['first']}.."
-                 f"{real['bars']['last']}; timing/totals vs Coinglass daily, held out {held[0]}..{held[1]}; "
-                 f"where = Binance forceOrder BTC prints")
+                 f"{real['bars']['last']}; timing and totals vs Coinglass daily,\n  held out {held[0]}..{held[1]}; "
+                 f"where = Binance forceOrder BTC prints as of each recording's start")
         rows = {k: real["medians"][k] for k in PREDICTORS if k in real["medians"]}
         lines += _block(title, rows, REAL_CELLS, REAL_TARGETS) + _verdict_line(rows, REAL_TARGETS, REAL_CELLS)
         lines.append("")
