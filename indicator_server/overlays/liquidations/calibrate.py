@@ -8,13 +8,15 @@ time (``volume_half_life_hours`` of the volume flow, ``decay_half_life_hours`` o
 - "period totals": ``observed`` (time = period start ms, long_usd, short_usd), e.g. Coinglass daily totals, the
   model's swept series summed to those periods;
 - open interest: the model's implied open notional should track it (constrains the holding time and flow);
-- "open interest only": then only the holding time and flow are chosen (by that tracking), weights stay the prior.
+- "open interest only": then only the volume flow's half-life (and split) is chosen: the one nearest the half-life
+  implied by open interest's turnover (fit.turnover_half_life); weights stay the prior.
 
 Method (basis.py, fit.py): the swept notional is linear in the tier weights, so each candidate (flow, holding time,
 split) costs one re-weighting of levels swept once. Its weights are fitted by reweighted ridge NNLS on the first
 ``1 - VALIDATION_SHARE`` of the observations and it is scored on the rest: score = mean(Spearman long, short) -
 ``LOG_ERROR_WEIGHT`` x mean |log error| of the held-back rows. The correlation of the implied open notional with
-open interest is reported; it chooses the volume half-life only when no liquidations are observed. A structure
+open interest and the OI turnover half-life are reported (the latter chooses the half-life when no liquidations
+are observed). A structure
 other than the prior's must beat the prior's by ``PRIOR_MARGIN`` / sqrt(validation periods), about the noise of the
 score: the defaults are the prior for the discrete choices too. The best candidate is refitted on every
 observation, its level set by the ratio of totals (modelled USD sum = observed sum; the reweighted fit alone is
@@ -32,7 +34,7 @@ import pandas as pd
 
 from . import flow
 from .basis import Basis, Candidate, build_sweeps, candidate_basis, candidate_params
-from .fit import Rows, fit_weights, per_bar_rows, period_rows, side_scores, tracking
+from .fit import Rows, fit_weights, per_bar_rows, period_rows, side_scores, tracking, turnover_half_life
 from .params import LiquidationParams
 
 GRID_TIERS = (2.0, 3.0, 5.0, 10.0, 20.0, 25.0, 50.0, 75.0, 100.0, 125.0)
@@ -48,7 +50,12 @@ WARMUP_HOURS = 48.0  # rows of the first bars are not fitted: the model has no l
 VALIDATION_SHARE = 0.3
 MIN_VALIDATION_ROWS = 8
 LOG_ERROR_WEIGHT = 0.25  # score = Spearman - this x mean |log error|: ranks alone barely tell half-lives apart
-OI_SCORE_WEIGHT = 0.0  # tried 0.5: it chose OI flows (which track OI by construction); reported, not scored
+# score -= this x |log2(half-life / OI turnover half-life)| for the volume flow when liquidations are observed: 0.02,
+# 0.05, 0.2 moved no median of the where-scores beyond noise on 18 tuning cases, so it is off there; with open
+# interest only, the candidate nearest the turnover half-life wins (fit.turnover_half_life).
+TURNOVER_WEIGHT = 0.0
+# The correlation of implied open notional with OI is reported, not scored: weighted 0.5 into the score it chose the
+# OI flows, whose open notional is built from OI and tracks it by construction.
 PRIOR_MARGIN = 0.1  # / sqrt(validation periods): what a structure other than the prior's must gain (~ its noise)
 DROP_SHARE = 1e-3  # tiers below this share of the fitted total are dropped
 
@@ -93,10 +100,18 @@ def calibrate_liquidations(bars: pd.DataFrame, prior: LiquidationParams | None =
     prior_w = np.array([dict(zip(prior.leverage_tiers, flow.tier_weights(prior), strict=True)).get(t, 0.0)
                         for t in tiers])
     sweeps = build_sweeps(bars, prior, tiers)
+    turnover = turnover_half_life(flow.open_interest_base(bars), flow.column(bars, "volume"), flow.bar_hours(bars)) \
+        if has_oi else (float("nan"), float("nan"))
+    info["data"]["oi_turnover_half_life_hours"], info["data"]["oi_open_share_of_volume"] = turnover
     results, cache = [], {}
     for cand, params in _candidates(bars, prior, fixed, has_oi, obs.rows is not None):
         basis = candidate_basis(bars, sweeps, params, cand, cache)
-        results.append(_score(basis, params, obs, prior_w, oi if has_oi else None, weights_fixed, prior))
+        result = _score(basis, params, obs, prior_w, oi if has_oi else None, weights_fixed, prior)
+        if basis.used_flow == "volume" and np.isfinite(turnover[0]) and params.decay_half_life_hours is None:
+            off = abs(np.log2(params.volume_half_life_hours / turnover[0]))
+            result["validation"]["turnover_log2_error"] = off
+            result["score"] = -off if obs.rows is None else result["score"] - TURNOVER_WEIGHT * off
+        results.append(result)
     for r in results:  # the prior's structure is kept unless another beats it by a margin
         if _structure(r["params"]) != _structure(prior):
             r["score"] -= PRIOR_MARGIN / np.sqrt(max(r.get("periods", 1), 1))
@@ -163,8 +178,6 @@ def _score(basis: Basis, params: LiquidationParams, obs: _Observed, prior_w: np.
     if oi is not None:
         start = obs.first if train is valid else int(cut) if obs.kind == "prints per bar" else obs.first
         val["oi_tracking"] = tracking(basis.open[start:] @ w_train, oi[start:])
-        if np.isfinite(val["oi_tracking"]) and basis.used_flow == "volume":
-            score += OI_SCORE_WEIGHT * val["oi_tracking"]
     return {"label": basis.candidate.label(), "params": params, "rows": rows, "score": score, "validation": val,
             "in_sample": {}, "warnings": warnings, "periods": len(np.unique(valid.order))}
 

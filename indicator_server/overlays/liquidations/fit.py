@@ -125,3 +125,22 @@ def tracking(open_usd: np.ndarray, oi_usd: np.ndarray) -> float:
     if ok.sum() < 3 or open_usd[ok].std() == 0 or oi_usd[ok].std() == 0:
         return float("nan")
     return float(np.corrcoef(open_usd[ok], oi_usd[ok])[0, 1])
+
+
+def turnover_half_life(oi: np.ndarray, volume: np.ndarray, hours_per_bar: float) -> tuple[float, float]:
+    """Half-life (hours) of open interest implied by its turnover, and the share of volume that opens positions.
+
+    Stock-flow (partial adjustment) model of open interest in base units: OI_t - OI_(t-1) = a x volume_t -
+    lambda x OI_(t-1) + c + e_t (new positions are a share a of volume, open ones close at rate lambda per bar, c
+    the drain of a constant unleveraged part), fitted by ordinary least squares; half-life = ln 2 / lambda bars,
+    i.e. ln 2 x the mean holding time for exponential survival. NaN when lambda <= 0 or too few bars."""
+    d = np.diff(oi)
+    prev, vol = oi[:-1], volume[1:]
+    ok = np.isfinite(d) & np.isfinite(prev) & np.isfinite(vol)
+    if ok.sum() < 24:
+        return float("nan"), float("nan")
+    design = np.column_stack([vol[ok], -prev[ok], np.ones(ok.sum())])
+    (share, lam, _), *_ = np.linalg.lstsq(design, d[ok], rcond=None)
+    if not lam > 0:
+        return float("nan"), float(share)
+    return float(np.log(2.0) / lam * hours_per_bar), float(share)
