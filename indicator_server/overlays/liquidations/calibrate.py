@@ -17,7 +17,7 @@ split) costs one re-weighting of levels swept once. Its weights are fitted by re
 ``LOG_ERROR_WEIGHT`` x mean |log error| of the held-back rows. The correlation of the implied open notional with
 open interest and the OI turnover half-life are reported (the latter chooses the half-life when no liquidations
 are observed). A structure
-other than the prior's must beat the prior's by ``PRIOR_MARGIN`` / sqrt(validation periods), about the noise of the
+other than the prior's must beat the prior's by ``PRIOR_MARGINS`` / sqrt(validation periods), about the noise of the
 score: the defaults are the prior for the discrete choices too. The best candidate is refitted on every
 observation, its level set by the ratio of totals (modelled USD sum = observed sum; the reweighted fit alone is
 biased low on heavy tails). Pure maths, deterministic: no I/O.
@@ -56,7 +56,14 @@ LOG_ERROR_WEIGHT = 0.25  # score = Spearman - this x mean |log error|: ranks alo
 TURNOVER_WEIGHT = 0.0
 # The correlation of implied open notional with OI is reported, not scored: weighted 0.5 into the score it chose the
 # OI flows, whose open notional is built from OI and tracks it by construction.
-PRIOR_MARGIN = 0.1  # / sqrt(validation periods): what a structure other than the prior's must gain (~ its noise)
+# / sqrt(validation periods): what a structure other than the prior's must gain (about its noise), per kind of
+# observation. Period totals: 0.3 of 0.1 / 0.3 / 1.0 tried on real days before 2025-05-01 (calibrate before 04-01
+# / 03-01, score the days after, to 04-30). Prints per bar: 0.1 (0 / 0.1 / 0.3 alike on the sim's tuning seeds;
+# 0.1 still lets exact observations move the prior's half-life, test_calibrate).
+PRIOR_MARGINS = {"prints per bar": 0.1, "period totals": 0.3, "open interest only": 0.1}
+# Ridge pull to the prior per kind of observation (fit.RIDGE's meaning): per-bar prints carry hundreds of rows
+# (chosen on the sim's tuning seeds), period totals a few dozen (0.001 / 0.01 / 0.1 tried on the real days above).
+RIDGES = {"prints per bar": 0.001, "period totals": 0.1}
 DROP_SHARE = 1e-3  # tiers below this share of the fitted total are dropped
 
 
@@ -114,7 +121,7 @@ def calibrate_liquidations(bars: pd.DataFrame, prior: LiquidationParams | None =
         results.append(result)
     for r in results:  # the prior's structure is kept unless another beats it by a margin
         if _structure(r["params"]) != _structure(prior):
-            r["score"] -= PRIOR_MARGIN / np.sqrt(max(r.get("periods", 1), 1))
+            r["score"] -= PRIOR_MARGINS[obs.kind] / np.sqrt(max(r.get("periods", 1), 1))
     results.sort(key=lambda r: -r["score"] if np.isfinite(r["score"]) else np.inf)
     best = results[0]
     info["warnings"].extend(best["warnings"])
@@ -171,7 +178,8 @@ def _score(basis: Basis, params: LiquidationParams, obs: _Observed, prior_w: np.
     if len(valid) < 2 * MIN_VALIDATION_ROWS or len(train) < 2 * MIN_VALIDATION_ROWS:
         warnings.append(f"only {len(order)} observation periods: the candidate is chosen in sample")
         train = valid = rows
-    w_train = _level(_fit(train, prior_w, weights_fixed), train)
+    ridge = RIDGES[obs.kind]
+    w_train = _level(_fit(train, prior_w, weights_fixed, ridge), train)
     val = side_scores(valid, w_train)
     timing = np.nanmean([val["spearman_long"], val["spearman_short"]]) - LOG_ERROR_WEIGHT * val["log_error"]
     score = float(timing) if np.isfinite(timing) else -np.inf
@@ -179,7 +187,7 @@ def _score(basis: Basis, params: LiquidationParams, obs: _Observed, prior_w: np.
         start = obs.first if train is valid else int(cut) if obs.kind == "prints per bar" else obs.first
         val["oi_tracking"] = tracking(basis.open[start:] @ w_train, oi[start:])
     return {"label": basis.candidate.label(), "params": params, "rows": rows, "score": score, "validation": val,
-            "in_sample": {}, "warnings": warnings, "periods": len(np.unique(valid.order))}
+            "in_sample": {}, "warnings": warnings, "periods": len(np.unique(valid.order)), "ridge": ridge}
 
 
 def _refit(best: dict[str, Any], prior_w: np.ndarray, weights_fixed: bool) -> np.ndarray:
@@ -187,7 +195,7 @@ def _refit(best: dict[str, Any], prior_w: np.ndarray, weights_fixed: bool) -> np
     if "rows" not in best:
         return best["w_all"]
     rows = best["rows"]
-    w = _level(_fit(rows, prior_w, weights_fixed), rows)
+    w = _level(_fit(rows, prior_w, weights_fixed, best["ridge"]), rows)
     best["in_sample"] = side_scores(rows, w)
     return w
 
@@ -203,12 +211,12 @@ def _structure(p: LiquidationParams) -> tuple:
             else None)
 
 
-def _fit(rows: Rows, prior_w: np.ndarray, weights_fixed: bool) -> np.ndarray:
+def _fit(rows: Rows, prior_w: np.ndarray, weights_fixed: bool, ridge: float) -> np.ndarray:
     if weights_fixed:
         shape = prior_w / prior_w.sum()
         scale = fit_weights(Rows((rows.x @ shape)[:, None], rows.y, rows.side, rows.order), np.ones(1))
         return shape * float(scale[0])
-    return fit_weights(rows, prior_w)
+    return fit_weights(rows, prior_w, ridge=ridge)
 
 
 def _fitted_params(params: LiquidationParams, tiers: tuple[float, ...], w: np.ndarray, prior: LiquidationParams,

@@ -9,7 +9,7 @@
   mu^(-p/2), mu the previous fit floored at ``FLOOR_SHARE`` x the mean observation. p = ``POWER`` = 1 (quasi-
   Poisson): chosen over 1.5 and 2 (Gamma, a relative-error fit that lets near-empty bars steer) on the sim's
   tuning seeds SIM1-3 (windows ending before 2025-05-01; ``python -m benchmarks.bench_calibration --tuning``) and
-  on the synthetic recovery test; ``RIDGE`` likewise (0.0001 .. 0.05 tried).
+  on the synthetic recovery test. ``RIDGE`` is the default pull (calibrate.RIDGES sets it per kind of data).
 - Prior pull (ridge, Tikhonov): augmented rows sqrt(lambda) (w - s x w_prior), s the weighted least-squares scale
   of the prior's own shape (so a few cascade days cannot inflate the target), and
   lambda = ``RIDGE`` x the mean diagonal of the weighted normal matrix, so the pull does not depend on units.
