@@ -18,6 +18,7 @@ Same formulas as levels.swept_per_bar / levels.open_notional (DOMAIN.md section 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -65,8 +66,13 @@ class Basis:
     candidate: Candidate
     swept_long: np.ndarray  # n x K
     swept_short: np.ndarray  # n x K
-    open: np.ndarray  # n x K (both sides)
     used_flow: str
+    _open_args: tuple = ()
+
+    @cached_property
+    def open(self) -> np.ndarray:
+        """n x K open notional (both sides), computed on first use (it costs more than the swept basis)."""
+        return open_per_bar(*self._open_args)
 
 
 def build_sweeps(bars: pd.DataFrame, prior: LiquidationParams, tiers: tuple[float, ...]) -> Sweeps:
@@ -111,8 +117,8 @@ def candidate_basis(bars: pd.DataFrame, sweeps: Sweeps, params: LiquidationParam
         usd = amount[sel] * np.exp(log_surv[t - 1] - log_surv[lv.bar[sel]]) * sweeps.factor[sel]
         idx = t * k + lv.tier[sel].astype("int64")
         swept.append(np.bincount(idx, weights=usd, minlength=n * k)[: n * k].reshape(n, k))
-    opened = open_per_bar(lv.bar, np.minimum(lv.swept, n), lv.tier.astype("int64"), amount, log_surv, n, k)
-    return Basis(candidate, swept[0], swept[1], opened, used)
+    open_args = (lv.bar, np.minimum(lv.swept, n), lv.tier.astype("int64"), amount, log_surv, n, k)
+    return Basis(candidate, swept[0], swept[1], used, open_args)
 
 
 def open_per_bar(bar: np.ndarray, gone: np.ndarray, tier: np.ndarray, amount: np.ndarray, log_surv: np.ndarray,

@@ -113,11 +113,12 @@ def calibrate_liquidations(bars: pd.DataFrame, prior: LiquidationParams | None =
     results, cache = [], {}
     for cand, params in _candidates(bars, prior, fixed, has_oi, obs.rows is not None):
         basis = candidate_basis(bars, sweeps, params, cand, cache)
-        result = _score(basis, params, obs, prior_w, oi if has_oi else None, weights_fixed, prior)
+        result = _score(basis, params, obs, prior_w, oi, weights_fixed, prior, np.isfinite(turnover[0]))
         if basis.used_flow == "volume" and np.isfinite(turnover[0]) and params.decay_half_life_hours is None:
             off = abs(np.log2(params.volume_half_life_hours / turnover[0]))
             result["validation"]["turnover_log2_error"] = off
             result["score"] = -off if obs.rows is None else result["score"] - TURNOVER_WEIGHT * off
+        result["basis"] = basis
         results.append(result)
     for r in results:  # the prior's structure is kept unless another beats it by a margin
         if _structure(r["params"]) != _structure(prior):
@@ -126,6 +127,8 @@ def calibrate_liquidations(bars: pd.DataFrame, prior: LiquidationParams | None =
     best = results[0]
     info["warnings"].extend(best["warnings"])
     w = best["w_all"] = _refit(best, prior_w, weights_fixed)
+    if has_oi and "oi_tracking" not in best["validation"]:  # in sample, after the warm-up
+        best["validation"]["oi_tracking"] = tracking(best["basis"].open[obs.first:] @ w, oi[obs.first:])
     fitted = _fitted_params(best["params"], tiers, w, prior, fixed, weights_fixed, obs.kind)
     info["method"] = "fitted"
     info["fitted"] = {k: v for k, v in _echo(fitted).items() if info["prior"].get(k) != v}
@@ -162,15 +165,16 @@ def _candidates(bars: pd.DataFrame, prior: LiquidationParams, fixed: set[str], h
     return out
 
 
-def _score(basis: Basis, params: LiquidationParams, obs: _Observed, prior_w: np.ndarray, oi: np.ndarray | None,
-           weights_fixed: bool, prior: LiquidationParams) -> dict[str, Any]:
+def _score(basis: Basis, params: LiquidationParams, obs: _Observed, prior_w: np.ndarray, oi: np.ndarray,
+           weights_fixed: bool, prior: LiquidationParams, has_turnover: bool) -> dict[str, Any]:
+    """Validation score of one candidate (with open interest only: its OI tracking, used when OI gives no
+    turnover half-life)."""
     warnings: list[str] = []
-    base_scale = prior.notional_scale
     if obs.rows is None:  # open interest only: weights stay the prior's
-        w_all = prior_w * base_scale
-        track = tracking(basis.open[obs.first:] @ w_all, oi[obs.first:])
-        return {"label": basis.candidate.label(), "params": params, "w_all": w_all, "score": track,
-                "validation": {"oi_tracking": track}, "in_sample": {}, "warnings": warnings}
+        w_all = prior_w * prior.notional_scale
+        val = {} if has_turnover else {"oi_tracking": tracking(basis.open[obs.first:] @ w_all, oi[obs.first:])}
+        return {"label": basis.candidate.label(), "params": params, "w_all": w_all,
+                "score": val.get("oi_tracking", 0.0), "validation": val, "in_sample": {}, "warnings": warnings}
     rows: Rows = obs.rows(basis)
     order = np.unique(rows.order)
     cut = order[int(len(order) * (1 - VALIDATION_SHARE))] if len(order) else 0
@@ -183,9 +187,6 @@ def _score(basis: Basis, params: LiquidationParams, obs: _Observed, prior_w: np.
     val = side_scores(valid, w_train)
     timing = np.nanmean([val["spearman_long"], val["spearman_short"]]) - LOG_ERROR_WEIGHT * val["log_error"]
     score = float(timing) if np.isfinite(timing) else -np.inf
-    if oi is not None:
-        start = obs.first if train is valid else int(cut) if obs.kind == "prints per bar" else obs.first
-        val["oi_tracking"] = tracking(basis.open[start:] @ w_train, oi[start:])
     return {"label": basis.candidate.label(), "params": params, "rows": rows, "score": score, "validation": val,
             "in_sample": {}, "warnings": warnings, "periods": len(np.unique(valid.order)), "ridge": ridge}
 
