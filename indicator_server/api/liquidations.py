@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
 from ..errors import InvalidArgument
 from ..market.registry import FACTORIES
@@ -28,6 +28,7 @@ from ..services import services
 from ..timeframes import TIMEFRAMES, timeframe_ms
 from . import MARKET_ERRORS, Blueprint
 from .caching import serve_overlay
+from .liquidation_model import OVERRIDES, check_overrides, choose_params, model_fields, model_query, resolve_leverage
 from .overlay_schemas import MetaSchema, TimestampMs
 
 blp = Blueprint(
@@ -64,7 +65,7 @@ def lookback_bars(lookback: str | int, timeframe: str) -> int:
     return count if not unit else count * _UNITS_MS[unit] // timeframe_ms(timeframe)
 
 
-class LiquidationsQuerySchema(Schema):
+class LiquidationsQuerySchema(Schema.from_dict(model_fields())):
     exchange = fields.String(load_default=None, validate=validate.Length(min=1), metadata={"enum": list(FACTORIES),
                                                           "description": "sim (no network) or binance."})
     symbol = fields.String(load_default="BTCUSDT", validate=validate.Length(min=1, max=40))
@@ -100,6 +101,10 @@ class LiquidationsQuerySchema(Schema):
         if not chosen:
             raise ValidationError("the filter keeps no tier")
 
+    @validates_schema
+    def _check_model(self, data: dict[str, Any], **_: Any) -> None:
+        check_overrides(data)
+
     @post_load
     def _resolve(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         try:
@@ -112,13 +117,22 @@ class LiquidationsQuerySchema(Schema):
         data["limit"], data["start"] = bars, None
         if "include" in data:  # a derived schema (.png, .pine) may exclude it and choose its parts itself
             data["include"] = sorted({p.strip() for p in data["include"].split(",") if p.strip()})
-        data["leverage"] = None if data["leverage"] is None else list(leverage_for_names(data["leverage"].split(","),
-                                                                                        _TIERS))
+        # kept as named (tier values, group names): resolved on the tiers of the model actually used
+        data["leverage"] = None if data["leverage"] is None else sorted(
+            {_leverage_token(t) for t in data["leverage"].split(",") if t.strip()})
         return data
 
 
+def _leverage_token(token: str) -> str:
+    token = token.strip().lower()
+    return token if token in LEVERAGE_GROUPS else f"{float(token.removesuffix('x')):g}"
+
+
 class LiquidationsMetaSchema(MetaSchema):
-    model = fields.Dict(metadata={"description": "{name, version, params}: every assumption of the model."})
+    model = fields.Dict(metadata={"description": "{name, version, params, mode, calibration}: every assumption of "
+                                                 "the model as used; calibration: how its free parameters were fitted "
+                                                 "(method, fitted, prior, data, quality, warnings), null for "
+                                                 "model=default."})
 
 
 class LiquidationLevelSchema(Schema):
@@ -161,8 +175,10 @@ class LiquidationsResponseSchema(Schema):
 
 def estimate_for_request(market, args: dict[str, Any], params: dict[str, Any]):
     """The bars of the request (``market.bars(...)``: ``.requested`` frame with OHLC, ``.meta``) and the model's
-    ``LiquidationResult`` on them with ``params`` (bins, include, heatmap_rows, leverage); a lookback longer than
-    the data is a 400. Shared by the JSON view, the PNG pictures and the generated Pine."""
+    ``LiquidationResult`` on them with ``params`` (bins, include, heatmap_rows, leverage, and the model choice of
+    ``liquidation_model.model_query``: calibrated by default); a lookback longer than the data is a 400. Shared by
+    the JSON view, the PNG pictures and the generated Pine. ``result.model`` holds the params used, ``mode`` and
+    ``calibration``; ``result.leverage`` the tiers the filter kept."""
     bars = market.bars(args.get("exchange"), args["symbol"], args["timeframe"], limit=args["limit"],
                        end=args.get("end"))
     frame = bars.requested
@@ -176,14 +192,23 @@ def estimate_for_request(market, args: dict[str, Any], params: dict[str, Any]):
                                   "available_bars": int(len(frame)),
                                   "first_available": int(frame["time"].iloc[0]) if len(frame) else None})
     include = params["include"]
-    model_params = LiquidationParams(max_heatmap_rows=params.get("heatmap_rows", DEFAULT_HEATMAP_ROWS))
-    result = estimate_liquidations(frame, model_params, bins=params["bins"], include=include,
-                                   leverage=params["leverage"])
+    query = {"model": params.get("model", "calibrated"), **{k: v for k, v in params.items() if k in OVERRIDES}}
+    chosen, calibration, notes = choose_params(services(), args, query, frame)
+    model_params = chosen.replace(max_heatmap_rows=params.get("heatmap_rows", DEFAULT_HEATMAP_ROWS))
+    leverage, leverage_notes = resolve_leverage(params.get("leverage"), model_params.leverage_tiers)
+    result = estimate_liquidations(frame, model_params, bins=params["bins"], include=include, leverage=leverage)
+    result.model = dict(result.model, mode=query["model"], calibration=calibration)
+    result.warnings = [*result.warnings, *notes, *leverage_notes]
+    result.leverage = leverage
     return bars, result
 
 
 def liquidations_meta(bars, result, params: dict[str, Any], shaping: Iterable[str] = ()) -> dict[str, Any]:
-    return dict(bars.meta, parameters=params, model=result.model,
+    """meta of a liquidation answer: the bars' meta, the request's parameters (the leverage filter as the tiers it
+    kept), the model (name, version, params used, mode, calibration) and every warning."""
+    shown = dict(params, leverage=list(getattr(result, "leverage", None) or []) or None) if "leverage" in params \
+        else params
+    return dict(bars.meta, parameters=shown, model=result.model,
                 warnings=list(bars.meta.get("warnings", [])) + result.warnings + list(shaping))
 
 
@@ -203,7 +228,7 @@ class Liquidations(MethodView):
     def get(self, args):
         """Estimated liquidation levels and their map, clusters, max pain, heatmap and per-bar sweeps
         (DOMAIN.md section 3). Every answer echoes the model's name, version and parameters in meta.model."""
-        params = {k: args[k] for k in ("bins", "leverage", "include", "heatmap_format", "heatmap_rows", "max_levels",
-                                       "lookback")}
+        params = {**{k: args[k] for k in ("bins", "leverage", "include", "heatmap_format", "heatmap_rows",
+                                          "max_levels", "lookback")}, **model_query(args)}
         return serve_overlay("liquidations", args, params,
                              lambda: build_liquidations(services().market, args, params))

@@ -17,6 +17,7 @@ from ..render import render_heatmap_png, render_map_png
 from ..services import services
 from . import MARKET_ERRORS, Blueprint
 from .caching import serve_overlay
+from .liquidation_model import model_query
 from .liquidations import LiquidationsQuerySchema, estimate_for_request, liquidations_meta
 
 blp = Blueprint("pictures", __name__, url_prefix="/api/v1/overlays",
@@ -43,7 +44,7 @@ class LiquidationsPngQuerySchema(LiquidationsQuerySchema):
 
 def build_picture(market, args: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     part, _ = VIEWS[params["view"]]
-    model_params = {k: params[k] for k in ("bins", "leverage", "heatmap_rows", "lookback")}
+    model_params = {k: v for k, v in params.items() if k not in ("view", "width", "height")}
     bars, result = estimate_for_request(market, args, {**model_params, "include": [part]})
     return {"meta": liquidations_meta(bars, result, model_params), "bars": bars.requested, "result": result,
             "view": params["view"], "width": params["width"], "height": params["height"]}
@@ -64,7 +65,8 @@ class LiquidationsPng(MethodView):
     def get(self, args):
         """The liquidation heatmap with candles (view=heatmap) or the liquidation map (view=map) as a PNG: title
         with symbol, timeframe, time of the last close and model; price and UTC time axes; a colour scale."""
-        params = {k: args[k] for k in ("bins", "leverage", "heatmap_rows", "lookback", "view", "width", "height")}
+        params = {**{k: args[k] for k in ("bins", "leverage", "heatmap_rows", "lookback", "view", "width", "height")},
+                  **model_query(args)}
         return serve_overlay("liquidations.png", args, params,
                              lambda: build_picture(services().market, args, params),
                              render=render_picture, mimetype="image/png")

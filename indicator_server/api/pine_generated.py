@@ -19,6 +19,7 @@ from ..render import generate_pine
 from ..services import services
 from . import MARKET_ERRORS, Blueprint
 from .caching import serve_overlay
+from .liquidation_model import model_query
 from .liquidations import LiquidationsQuerySchema, estimate_for_request, liquidations_meta
 
 blp = Blueprint("pine_generated", __name__, url_prefix="/api/v1/overlays",
@@ -39,11 +40,10 @@ class LiquidationsPineQuerySchema(LiquidationsQuerySchema):
 
 
 def build_pine(market, args: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    model_params = {k: params[k] for k in ("bins", "leverage", "lookback")}
+    model_params = {k: v for k, v in params.items() if k not in ("levels", "clusters")}
     bars, result = estimate_for_request(market, args, {**model_params, "include": ["clusters", "levels"]})
     levels, _ = active_levels(result, params["levels"])
-    meta = liquidations_meta(bars, result, {**model_params, "levels": params["levels"],
-                                            "clusters": params["clusters"]})
+    meta = liquidations_meta(bars, result, params)
     return {"meta": meta, "result": result, "levels": levels, "clusters": params["clusters"]}
 
 
@@ -62,6 +62,6 @@ class LiquidationsPine(MethodView):
     def get(self, args):
         """A Pine Script v6 indicator drawing the current clusters (boxes), max pain (dashed lines) and strongest
         levels (lines) at their prices; its header says from which data and model, and until when it is current."""
-        params = {k: args[k] for k in ("bins", "leverage", "lookback", "levels", "clusters")}
+        params = {**{k: args[k] for k in ("bins", "leverage", "lookback", "levels", "clusters")}, **model_query(args)}
         return serve_overlay("liquidations.pine", args, params, lambda: build_pine(services().market, args, params),
                              render=render_pine, mimetype="text/plain")
