@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from indicator_server.market.sim import SimSource
-from indicator_server.overlays.liquidations import LEVERAGE_GROUPS, LiquidationParams
+from indicator_server.overlays.liquidations import LEVERAGE_GROUPS, LiquidationParams, estimate_liquidations
 from indicator_server.overlays.liquidations.calibrate import CALIBRATION_BARS, calibrate_liquidations
 
 from . import _data
@@ -140,9 +140,40 @@ def sim_cases(quick: bool = False, tuning: bool = False, window: int = 720) -> d
                    else p.decay_half_life_hours, "flow": p.flow_source, "true_median_hold_h": hold}
             for name, params in (("default", LiquidationParams()), ("calibrated", p)):
                 row[name] = evaluate(source, symbol, end, window, params)
+            row["resolution"] = map_resolution(source, symbol, end, {"default": LiquidationParams(), "calibrated": p})
             rows.append(row)
     return {"cases": rows, "median": {name: {k: float(np.nanmedian([r[name][k] for r in rows])) for k in KEYS}
                                       for name in ("default", "calibrated")}}
+
+
+RESOLUTIONS = (500, 100, 50)
+
+
+def map_resolution(source: SimSource, symbol: str, end: str, named: dict[str, LiquidationParams],
+                   n: int = 720) -> dict[str, dict[int, tuple[float, float]]]:
+    """Map Spearman (long, short) at several bin counts over +-map_range_pct, for each params and for an oracle
+    that knows every open cohort but places it at its bar's VWAP (the model's entry), not its own entry price."""
+    bars = sim_bars(source, symbol, _ms(end), n)
+    at = int(bars["time"].iloc[-1])
+    pos = source.positions(symbol, TIMEFRAME, at - 15 * 86_400_000, at)
+    pos = pos[pos["closed_at"].isna() | (pos["closed_at"] > at)]
+    vwap = dict(zip(bars["time"], bars["quote_volume"] / bars["volume"], strict=True))
+    entry, lev = pos["opened_at"].map(vwap).to_numpy(), pos["leverage"].to_numpy()
+    is_long = (pos["side"] == "long").to_numpy()
+    liq = np.where(is_long, entry * (1 - 1 / lev) / 0.996, entry * (1 + 1 / lev) / 1.004)  # sim's MMR 0.4 %
+    out: dict[str, dict[int, tuple[float, float]]] = {name: {} for name in [*named, "oracle (VWAP entry)"]}
+    for bins in RESOLUTIONS:
+        for name, params in named.items():
+            m = estimate_liquidations(bars, params, bins=bins, include=("map",)).map
+            edges = np.append(m["price_low"], m["price_high"][-1])
+            truth = source.true_liquidation_map(symbol, TIMEFRAME, at, edges)
+            out[name][bins] = tuple(_data.spearman(pd.Series(m[f"{s}_usd"]), truth[f"{s}_usd"])
+                                    for s in ("long", "short"))
+        oracle = [np.histogram(liq[side], bins=edges, weights=pos["notional_usd"].to_numpy()[side])[0]
+                  for side in (is_long, ~is_long)]
+        out["oracle (VWAP entry)"][bins] = tuple(_data.spearman(pd.Series(o), truth[f"{s}_usd"])
+                                                 for o, s in zip(oracle, ("long", "short"), strict=True))
+    return out
 
 
 def coinglass_observed() -> pd.DataFrame:
@@ -195,6 +226,11 @@ def print_sim(result: dict[str, Any]) -> None:
             print(f"{r['symbol']:10}{r['end']:12}{name:11}{cells}{extra}")
     for name, med in result["median"].items():
         print(f"{'median':22}{name:11}" + "".join(f"{med[k]:7.2f}" for k in KEYS))
+    print("map Spearman long/short by resolution (bins over +-25 %), medians:")
+    for name in result["cases"][0]["resolution"]:
+        cells = [f"{b} bins {np.nanmedian([r['resolution'][name][b][0] for r in result['cases']]):.2f}/"
+                 f"{np.nanmedian([r['resolution'][name][b][1] for r in result['cases']]):.2f}" for b in RESOLUTIONS]
+        print(f"  {name:22}" + "   ".join(cells))
 
 
 def main(argv: list[str] | None = None) -> int:
