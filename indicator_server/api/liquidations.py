@@ -79,7 +79,8 @@ class LiquidationsQuerySchema(Schema.from_dict(model_fields())):
     leverage = fields.String(load_default=None, validate=validate.Regexp(
         LEVERAGE_PATTERN, error="tier values (10,25 or 10x) or names low, medium, high, comma-separated"), metadata={
         "description": "Tiers to keep: values (\"10,25\") or names low (<=10x), medium (10x-50x), high (>=50x). "
-                       f"Model tiers: {', '.join(f'{t:g}x' for t in _TIERS)}."})
+                       f"Default tiers: {', '.join(f'{t:g}x' for t in _TIERS)}; names select the tiers of the model "
+                       "used (a calibrated model may have others), values must be tiers of it (meta.model.params)."})
     include = fields.String(load_default=",".join(DEFAULT_INCLUDE), validate=validate.Regexp(
         INCLUDE_PATTERN, error=f"parts from {', '.join(PARTS)}, comma-separated"), metadata={
         "description": f"Parts to answer, comma-separated, from {', '.join(PARTS)} (heatmap only on request)."})
