@@ -106,8 +106,12 @@ def test_failing_prints_are_nan_with_a_warning_not_an_error(market):
     assert not bars.meta["freshness"]["stale"]  # the bars themselves are current
 
 
+class NoPrintsSim(SimSource):
+    has = {**SimSource.has, "liquidations": False}
+
+
 def test_a_venue_without_prints_has_no_liquidation_columns(settings, clock):
-    svc = build_services(settings, sources={"sim": SimSource(clock=clock)}, clock=clock)
+    svc = build_services(settings, sources={"sim": NoPrintsSim(clock=clock)}, clock=clock)
     try:
         frame = svc.market.bars("sim", "BTCUSDT", "1h", limit=50).frame
         assert not set(LIQUIDATION_BAR_COLUMNS) & set(frame.columns)
