@@ -34,8 +34,11 @@ import pandas as pd
 
 from . import flow
 from .basis import Basis, Candidate, build_sweeps, candidate_basis, candidate_params
-from .fit import Rows, fit_weights, per_bar_rows, period_rows, side_scores, tracking, turnover_half_life
+from .fit import Rows, fit_weights, side_scores, tracking, turnover_half_life
+from .observe import MIN_CALIBRATION_BARS, Observed, data_info, observations
 from .params import LiquidationParams
+
+__all__ = ["CALIBRATION_BARS", "MIN_CALIBRATION_BARS", "Calibration", "calibrate_liquidations"]
 
 GRID_TIERS = (2.0, 3.0, 5.0, 10.0, 20.0, 25.0, 50.0, 75.0, 100.0, 125.0)
 HALF_LIVES = (4.0, 8.0, 12.0, 24.0, 48.0, 96.0, 168.0)  # hours, volume flow
@@ -43,10 +46,8 @@ OI_DECAYS = (None, 24.0, 72.0)  # hours, oi / blend flows
 SPLIT_CHOICES = ("taker", "candle", "ratio")
 FITTED_FIELDS = ("flow_source", "volume_half_life_hours", "decay_half_life_hours", "split", "leverage_tiers",
                  "leverage_weights", "notional_scale")
-MIN_CALIBRATION_BARS = 168
 CALIBRATION_BARS: dict[str, int] = {"1m": 2880, "5m": 2016, "15m": 2016, "30m": 1440, "1h": 720, "2h": 720,
                                     "4h": 540, "6h": 480, "12h": 365, "1d": 365}
-WARMUP_HOURS = 48.0  # rows of the first bars are not fitted: the model has no levels built up yet
 VALIDATION_SHARE = 0.3
 MIN_VALIDATION_ROWS = 8
 LOG_ERROR_WEIGHT = 0.25  # score = Spearman - this x mean |log error|: ranks alone barely tell half-lives apart
@@ -54,8 +55,8 @@ LOG_ERROR_WEIGHT = 0.25  # score = Spearman - this x mean |log error|: ranks alo
 # 0.05, 0.2 moved no median of the where-scores beyond noise on 18 tuning cases, so it is off there; with open
 # interest only, the candidate nearest the turnover half-life wins (fit.turnover_half_life).
 TURNOVER_WEIGHT = 0.0
-# The correlation of implied open notional with OI is reported, not scored: weighted 0.5 into the score it chose the
-# OI flows, whose open notional is built from OI and tracks it by construction.
+# (The correlation of implied open notional with OI, quality.validation.oi_tracking, is reported, not scored:
+# weighted 0.5 into the score it chose the OI flows, whose open notional is built from OI and tracks it by design.)
 # / sqrt(validation periods): what a structure other than the prior's must gain (about its noise), per kind of
 # observation. Period totals: 0.3 of 0.1 / 0.3 / 1.0 tried on real days before 2025-05-01 (calibrate before 04-01
 # / 03-01, score the days after, to 04-30). Prints per bar: 0.1 (0 / 0.1 / 0.3 alike on the sim's tuning seeds;
@@ -69,16 +70,13 @@ DROP_SHARE = 1e-3  # tiers below this share of the fitted total are dropped
 
 @dataclass(frozen=True)
 class Calibration:
+    """``params``: the prior with the fitted fields replaced; ``info``: JSON-ready, for meta.model["calibration"]:
+    method ("fitted" | "prior"), fitted {field: value} (those that differ from the prior), prior {field: value},
+    data {bars, first, last, observations (kind), observations_count, oi_turnover_half_life_hours,
+    oi_open_share_of_volume}, quality {score, validation, in_sample, candidates, best}, warnings [...]."""
+
     params: LiquidationParams
     info: dict[str, Any]
-
-
-@dataclass
-class _Observed:
-    kind: str
-    first: int  # first fitted bar (after warm-up)
-    rows: Any  # callable(basis) -> Rows, or None
-    count: int
 
 
 def calibrate_liquidations(bars: pd.DataFrame, prior: LiquidationParams | None = None, *,
@@ -88,8 +86,8 @@ def calibrate_liquidations(bars: pd.DataFrame, prior: LiquidationParams | None =
     prior = prior or LiquidationParams()
     fixed = set(fix)
     n = len(bars)
-    obs = _observations(bars, observed)
-    info: dict[str, Any] = {"method": "prior", "fitted": {}, "prior": _echo(prior), "data": _data_info(bars, obs),
+    obs = observations(bars, observed)
+    info: dict[str, Any] = {"method": "prior", "fitted": {}, "prior": _echo(prior), "data": data_info(bars, obs),
                             "quality": {}, "warnings": []}
     if n < MIN_CALIBRATION_BARS:
         info["warnings"].append(f"only {n} bars: calibration needs {MIN_CALIBRATION_BARS}+, the prior is used")
@@ -165,7 +163,7 @@ def _candidates(bars: pd.DataFrame, prior: LiquidationParams, fixed: set[str], h
     return out
 
 
-def _score(basis: Basis, params: LiquidationParams, obs: _Observed, prior_w: np.ndarray, oi: np.ndarray,
+def _score(basis: Basis, params: LiquidationParams, obs: Observed, prior_w: np.ndarray, oi: np.ndarray,
            weights_fixed: bool, prior: LiquidationParams, has_turnover: bool) -> dict[str, Any]:
     """Validation score of one candidate (with open interest only: its OI tracking, used when OI gives no
     turnover half-life)."""
@@ -234,46 +232,6 @@ def _fitted_params(params: LiquidationParams, tiers: tuple[float, ...], w: np.nd
         if "notional_scale" not in fixed:
             changes["notional_scale"] = float(f"{total:.6g}")
     return params.replace(**changes)
-
-
-def _observations(bars: pd.DataFrame, observed: pd.DataFrame | None) -> _Observed:
-    n = len(bars)
-    first = min(int(np.ceil(WARMUP_HOURS / flow.bar_hours(bars))), n // 4) if n else 0
-    long_y, short_y = flow.column(bars, "long_liquidated_usd"), flow.column(bars, "short_liquidated_usd")
-    prints = int((np.isfinite(long_y[first:]) | np.isfinite(short_y[first:])).sum())
-    if prints >= MIN_CALIBRATION_BARS // 2:
-        return _Observed("prints per bar", first, lambda b: per_bar_rows(b.swept_long, b.swept_short, long_y,
-                                                                         short_y, first), prints)
-    if observed is not None and len(observed) and n:
-        period, long_p, short_p = _periods(bars, observed, first)
-        if (period >= 0).any():
-            return _Observed("period totals", first,
-                             lambda b: period_rows(b.swept_long, b.swept_short, period, long_p, short_p),
-                             int(np.isfinite(long_p).sum() + np.isfinite(short_p).sum()))
-    return _Observed("none", first, None, 0)
-
-
-def _periods(bars: pd.DataFrame, observed: pd.DataFrame, first: int):
-    """Each bar's period index in ``observed`` (-1 outside the fully covered periods after the warm-up)."""
-    obs = observed.sort_values("time")
-    start = obs["time"].to_numpy(dtype="int64")
-    length = int(np.median(np.diff(start))) if len(start) > 1 else 86_400_000
-    times = bars["time"].to_numpy(dtype="int64")
-    bar_ms = int(round(flow.bar_hours(bars) * 3_600_000))
-    covered = (start >= times[first]) & (start + length <= times[-1] + bar_ms)
-    idx = np.searchsorted(start, times, side="right") - 1
-    inside = (idx >= 0) & (times < start[np.maximum(idx, 0)] + length)
-    period = np.where(inside & covered[np.maximum(idx, 0)], idx, -1)
-    long_p = np.where(covered, obs["long_usd"].to_numpy(dtype="float64"), np.nan)
-    short_p = np.where(covered, obs["short_usd"].to_numpy(dtype="float64"), np.nan)
-    return period, long_p, short_p
-
-
-def _data_info(bars: pd.DataFrame, obs: _Observed) -> dict[str, Any]:
-    times = bars["time"].to_numpy(dtype="int64") if "time" in bars and len(bars) else np.zeros(0, dtype="int64")
-    return {"bars": int(len(bars)), "first": int(times[0]) if len(times) else None,
-            "last": int(times[-1]) if len(times) else None, "observations": obs.kind,
-            "observations_count": int(obs.count)}
 
 
 def _echo(params: LiquidationParams) -> dict[str, Any]:
