@@ -1,7 +1,7 @@
 """Latency of GET /api/v1/overlays/liquidations with the calibrated model, in process (Flask test client, the sim).
 
     .venv/bin/python benchmarks/bench_liquidations_calibrated.py [--lookback 1y] [--timeframe 1h] [--repeat 7]
-                                                                 [--symbol BTCUSDT]
+                                                                 [--symbol BTCUSDT] [--prints]
 
 Per round, on a fresh app (in-memory cache, the sim exchange, no network):
 - ``cold default``: model=default, nothing cached (sim generation, model, serialisation);
@@ -10,6 +10,8 @@ Per round, on a fresh app (in-memory cache, the sim exchange, no network):
   request costs when a bar has closed for another body but the fit is done: the issue's target, well under 150 ms
   for a year of 1h bars);
 - ``body cached``: the same request again (the serialised body from the cache).
+``--prints``: the sim publishes liquidation prints (tests.market.test_liquidation_prints.PrintsSim: its true
+per-bar liquidations as prints), so the calibration fits to them rather than to open interest alone.
 The table shows the best and the median of ``--repeat`` rounds (these machines' CPU speed swings within minutes).
 A second table splits a calibration-cached build: the bars and the model (``estimate_for_request``, calibration
 looked up) and the JSON body (``result_payload``: shaping and rounding every float).
@@ -70,13 +72,18 @@ def _drop_bodies(cache) -> None:
             del cache._data[key]
 
 
-def one_round(url: str, directory: str, index: int) -> tuple[dict[str, float], dict]:
+def one_round(url: str, directory: str, index: int, prints: bool = False) -> tuple[dict[str, float], dict]:
     settings = Settings(database_url=f"sqlite:///{directory}/bench-{index}.db", context_workers=False,
                         cache_url="memory://")
     from indicator_server.market.sim import source as sim_source
 
     sim_source.clear_caches()
-    app = create_app(settings)
+    sources = None
+    if prints:
+        from tests.market.test_liquidation_prints import PrintsSim
+
+        sources = {"sim": PrintsSim()}
+    app = create_app(settings, sources=sources)
     client = app.test_client()
     cache = app.extensions["indicator"].cache
     try:
@@ -98,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeframe", default="1h")
     parser.add_argument("--symbol", default="BTCUSDT")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--prints", action="store_true", help="the sim publishes liquidation prints")
     args = parser.parse_args(argv)
     url = (f"/api/v1/overlays/liquidations?exchange=sim&symbol={args.symbol}&timeframe={args.timeframe}"
            f"&lookback={args.lookback}")
@@ -105,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     meta: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench-liq-cal-") as directory:
         for index in range(args.repeat):
-            times, meta = one_round(url, directory, index)
+            times, meta = one_round(url, directory, index, args.prints)
             for stage in STAGES + PARTS:
                 runs[stage].append(times[stage])
     calibration = meta["model"]["calibration"] or {}
