@@ -181,19 +181,18 @@ def impact_distance(forced: np.ndarray, act: Activity, impact_y: float, down: bo
 
 
 def run_end(walk: SideWalk, target: np.ndarray, act: Activity, impact_y: float) -> tuple[np.ndarray, np.ndarray]:
-    """Log-distance where each run from ``target`` exhausts (module doc) and whether it left the grid."""
+    """Log-distance where each run from ``target`` exhausts (module doc) and whether it left the grid (a walk
+    always has at least the close's bin)."""
     n = len(walk.usd)
     u = np.asarray(target, dtype="float64").copy()
-    u_max = walk.end[-1] if n else 0.0
+    u_max = walk.end[-1]
     beyond = u > u_max
     for _ in range(MAX_STEPS):
         carried = np.maximum(u, target + impact_distance(walk.forced(u), act, impact_y, walk.down))
-        j = np.searchsorted(walk.end, carried, side="left")
-        out = j >= n
-        k = walk.next_thin[np.minimum(j, n - 1)] if n else np.zeros(len(u), dtype="int64")
-        stop = np.where(k == j, carried, walk.start[np.minimum(k, n - 1)] if n else carried)
-        leaves = out | (k >= n)
-        new = np.where(leaves, u_max, stop)
+        j = np.searchsorted(walk.end, carried, side="left")  # the step holding the carried price
+        k = walk.next_thin[np.minimum(j, n - 1)]  # the first thin step from there
+        leaves = (j >= n) | (k >= n)
+        new = np.where(leaves, u_max, np.where(k == j, carried, walk.start[np.minimum(k, n - 1)]))
         beyond |= leaves
         settled = (new <= u + TOLERANCE) | beyond
         u = np.where(beyond, u_max, np.maximum(u, new))
