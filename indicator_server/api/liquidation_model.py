@@ -15,6 +15,7 @@ named overrides of the model's free parameters; the calibration is computed once
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -23,9 +24,12 @@ import pandas as pd
 from marshmallow import ValidationError, fields, validate
 
 from ..errors import InvalidArgument, UpstreamError
+from ..market.assemble import LIQUIDATION_BAR_COLUMNS
 from ..overlays.liquidations import LEVERAGE_GROUPS, MODEL_VERSION, LiquidationParams
 from ..overlays.liquidations.calibrate import CALIBRATION_BARS, MIN_CALIBRATION_BARS, calibrate_liquidations
 from ..overlays.liquidations.params import FLOW_SOURCES, SPLITS
+
+log = logging.getLogger(__name__)
 
 MODELS = ("calibrated", "default")
 CALIBRATION_TTL = 24 * 3600  # a key names its last bar: expiry only frees the space of bars long closed
@@ -176,9 +180,18 @@ def choose_params(svc, args: dict[str, Any], query: dict[str, Any],
             params, info = _decode(cached)
             return params, info, _notes(info)
         bars, notes = calibration_bars(svc.market, args, frame)
-        calibration = calibrate_liquidations(bars, prior, fix=fixed)
-        info = dict(calibration.info, warnings=list(calibration.info.get("warnings", [])) + notes)
-        value = _encode(calibration.params, info)
+        if any(c in bars and len(bars) and bars[c].isna().all() for c in LIQUIDATION_BAR_COLUMNS):
+            notes.append("the venue's liquidation prints are unavailable: fitted without them, not cached")
+        try:
+            calibration = calibrate_liquidations(bars, prior, fix=fixed)
+            params, info = calibration.params, calibration.info
+        except Exception as exc:  # a fit that fails must not fail the map: the prior answers, said so
+            log.exception("calibration of %s failed", key)
+            params, info = prior, {"method": "prior", "fitted": {}, "warnings": [f"the fit failed ({exc!r}): "
+                                                                               "the prior is used"]}
+            notes.append("not cached")
+        info = dict(info, warnings=list(info.get("warnings", [])) + notes)
+        value = _encode(params, info)
         if not notes and len(bars) >= MIN_CALIBRATION_BARS:
             value = svc.cache.add(key, value, CALIBRATION_TTL)  # every worker answers the first one's fit
         params, info = _decode(value)

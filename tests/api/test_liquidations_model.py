@@ -159,3 +159,31 @@ def test_the_png_and_pine_take_the_same_model_arguments(client):
         assert base.headers["ETag"] != over.headers["ETag"]
         bad = client.get(URL.replace("liquidations?", f"liquidations{suffix}?") + "&split=coin")
         assert bad.status_code == 400 and "split" in str(bad.get_json()["error"]["details"])
+
+
+def test_a_failing_fit_answers_the_prior_with_a_warning_and_is_retried(client, monkeypatch):
+    def broken(bars, prior=None, **kwargs):
+        raise FloatingPointError("degenerate")
+
+    monkeypatch.setattr(liquidation_model, "calibrate_liquidations", broken)
+    meta = _get(client).get_json()["meta"]
+    assert meta["model"]["calibration"]["method"] == "prior"
+    assert meta["model"]["params"]["leverage_tiers"] == list(LiquidationParams().leverage_tiers)
+    assert any("the fit failed" in w for w in meta["warnings"])
+    monkeypatch.undo()
+    assert _get(client, "&bins=200").get_json()["meta"]["model"]["calibration"]["method"] == "fitted"
+
+
+def test_unavailable_prints_are_not_cached_into_the_calibration(settings, clock, calls):
+    source = PrintsSim(clock=clock)
+    source.fail = True
+    app, client = _client(settings, clock, source)
+    try:
+        meta = _get(client).get_json()["meta"]
+        assert meta["model"]["calibration"]["data"]["observations"] != "prints per bar"
+        assert any("prints are unavailable" in w for w in meta["warnings"])
+        source.fail = False
+        meta = _get(client, "&bins=200").get_json()["meta"]
+        assert meta["model"]["calibration"]["data"]["observations"] == "prints per bar" and len(calls) == 2
+    finally:
+        app.extensions["indicator"].db.dispose()
