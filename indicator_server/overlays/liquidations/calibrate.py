@@ -123,6 +123,10 @@ def calibrate_liquidations(bars: pd.DataFrame, prior: LiquidationParams | None =
             r["score"] -= PRIOR_MARGINS[obs.kind] / np.sqrt(max(r.get("periods", 1), 1))
     results.sort(key=lambda r: -r["score"] if np.isfinite(r["score"]) else np.inf)
     best = results[0]
+    if not np.isfinite(best["score"]):
+        info["warnings"].append("the observations do not rank against any candidate (no liquidations, or no "
+                                "modelled ones): the prior is used")
+        return Calibration(prior, _jsonable(info))
     info["warnings"].extend(best["warnings"])
     w = best["w_all"] = _refit(best, prior_w, weights_fixed)
     if has_oi and "oi_tracking" not in best["validation"]:  # in sample, after the warm-up
@@ -183,8 +187,9 @@ def _score(basis: Basis, params: LiquidationParams, obs: Observed, prior_w: np.n
     ridge = RIDGES[obs.kind]
     w_train = _level(_fit(train, prior_w, weights_fixed, ridge), train)
     val = side_scores(valid, w_train)
-    timing = np.nanmean([val["spearman_long"], val["spearman_short"]]) - LOG_ERROR_WEIGHT * val["log_error"]
-    score = float(timing) if np.isfinite(timing) else -np.inf
+    ranks = [v for v in (val["spearman_long"], val["spearman_short"]) if np.isfinite(v)]
+    timing = float(np.mean(ranks)) - LOG_ERROR_WEIGHT * val["log_error"] if ranks else -np.inf
+    score = timing if np.isfinite(timing) else -np.inf
     return {"label": basis.candidate.label(), "params": params, "rows": rows, "score": score, "validation": val,
             "in_sample": {}, "warnings": warnings, "periods": len(np.unique(valid.order)), "ridge": ridge}
 

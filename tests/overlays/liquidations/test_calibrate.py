@@ -117,10 +117,12 @@ def test_fixed_fields_are_never_fitted(world):
     assert "leverage_weights" not in cal.info["fitted"] and "notional_scale" in cal.info["fitted"]
 
 
-def test_too_few_bars_or_nothing_observed_keeps_the_prior(world):
+def test_too_few_bars_no_liquidations_or_nothing_observed_keeps_the_prior(world):
     _, bars = world
     short = calibrate_liquidations(with_prints(bars.iloc[: MIN_CALIBRATION_BARS - 1], TRUE))
     assert short.info["method"] == "prior" and short.params == LiquidationParams() and short.info["warnings"]
+    quiet = calibrate_liquidations(bars.assign(long_liquidated_usd=0.0, short_liquidated_usd=0.0))
+    assert quiet.info["method"] == "prior" and quiet.params == LiquidationParams() and quiet.info["warnings"]
     bare = bars.drop(columns=["open_interest", "open_interest_usd"])
     none = calibrate_liquidations(bare)
     assert none.info["method"] == "prior" and none.info["data"]["observations"] == "none"
