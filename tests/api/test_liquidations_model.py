@@ -187,3 +187,17 @@ def test_unavailable_prints_are_not_cached_into_the_calibration(settings, clock,
         assert meta["model"]["calibration"]["data"]["observations"] == "prints per bar" and len(calls) == 2
     finally:
         app.extensions["indicator"].db.dispose()
+
+
+def test_workers_sharing_a_cache_share_the_fit(settings, clock, calls, tmp_path):
+    """Two apps on one file cache (two gunicorn workers): the second answers the first one's calibration."""
+    shared = settings.with_overrides(cache_url=f"file://{tmp_path / 'cache'}")
+    apps = [_client(shared, clock, PrintsSim(clock=clock)) for _ in range(2)]
+    try:
+        first = _get(apps[0][1]).get_json()["meta"]["model"]
+        second = _get(apps[1][1], "&bins=200").get_json()["meta"]["model"]
+        assert len(calls) == 1 and second["calibration"] == first["calibration"]
+        assert second["params"] == first["params"]
+    finally:
+        for app, _ in apps:
+            app.extensions["indicator"].db.dispose()
