@@ -54,12 +54,14 @@ def test_quick_json_scores_every_predictor_on_every_regime(quick_sim_json):
 
 
 def test_scored_cases_are_held_out(quick_sim_json):
-    from indicator_server.accuracy.sim_scores import TUNE_END, TUNING_SEEDS
+    from indicator_server.accuracy.sim_scores import TUNE_END, TUNING_SEEDS, ms
 
     for part in quick_sim_json["sim"].values():
         for case in part["cases"]:
             assert case["end"] >= TUNE_END
             assert not any(case["symbol"].endswith(f"{s}USDT") for s in TUNING_SEEDS)
+            # causal: the calibration saw bars up to the scoring bar only
+            assert case["calibration"]["data"]["last"] == ms(case["end"])
 
 
 def test_the_table_prints_the_command_and_one_block_per_regime(capsys):
