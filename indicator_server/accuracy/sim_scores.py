@@ -122,20 +122,22 @@ def score_case(source: SimSource, sym: str, end: str, n: int, *, with_truth: boo
             "calibration": {"params": calibrated.info.get("fitted", {}), "data": calibrated.info.get("data", {})}}
 
 
-def medians(cases: list[dict[str, Any]], columns: Iterable[str] = SIM_COLUMNS) -> dict[str, dict[str, float]]:
-    """Per predictor, the median of each column over the cases (NaN cases skipped; NaN if all are)."""
+def medians(cases: list[dict[str, Any]], columns: Iterable[str] = SIM_COLUMNS,
+            q: float = 50) -> dict[str, dict[str, float]]:
+    """Per predictor, the ``q``-th percentile (default the median) of each column over the cases (NaN cases
+    skipped; NaN if all are)."""
     names = list(dict.fromkeys(name for c in cases for name in c["scores"]))
     out: dict[str, dict[str, float]] = {}
     for name in names:
         out[name] = {}
         for col in columns:
             values = np.array([c["scores"][name].get(col, np.nan) for c in cases if name in c["scores"]], dtype=float)
-            out[name][col] = float(np.nanmedian(values)) if np.isfinite(values).any() else float("nan")
+            out[name][col] = float(np.nanpercentile(values, q)) if np.isfinite(values).any() else float("nan")
     return out
 
 
 def run_regimes(regimes: Iterable[str] | None = None, quick: bool = False) -> dict[str, Any]:
-    """Per regime: the scored symbols, ends, window, every case and the medians per predictor."""
+    """Per regime: the scored symbols, ends, window, every case, the medians and quartiles per predictor."""
     source = SimSource(clock=lambda: CLOCK)
     seeds, ends, window = ((QUICK["seeds"], QUICK["ends"], QUICK["window"]) if quick
                            else (SCORED_SEEDS, SCORED_ENDS, WINDOW_BARS))
@@ -144,5 +146,6 @@ def run_regimes(regimes: Iterable[str] | None = None, quick: bool = False) -> di
         symbols = [symbol(regime, s) for s in seeds]
         cases = [score_case(source, sym, end, window) for sym in symbols for end in ends]
         out[regime] = {"symbols": symbols, "ends": list(ends), "window_bars": window, "cases": cases,
-                       "medians": medians(cases)}
+                       "medians": medians(cases), "quartiles": {"q25": medians(cases, q=25),
+                                                                "q75": medians(cases, q=75)}}
     return out

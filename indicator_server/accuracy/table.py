@@ -97,7 +97,7 @@ def format_report(result: dict[str, Any]) -> str:
     for regime, part in result["sim"].items():
         n = len(part["cases"])
         title = (f"sim regime {regime}: {', '.join(part['symbols'])} x windows of {part['window_bars']} 1h bars "
-                 f"ending {', '.join(part['ends'])} ({n} held-out case{'s' if n != 1 else ''}, medians)")
+                 f"ending {', '.join(part['ends'])}\n  ({n} held-out case{'s' if n != 1 else ''}, medians)")
         rows = {k: part["medians"][k] for k in (*PREDICTORS, TRUTH) if k in part["medians"]}
         lines += _block(title, rows, SIM_CELLS, SIM_TARGETS) + _verdict_line(rows, SIM_TARGETS, SIM_CELLS) + [""]
     real = result.get("real")
