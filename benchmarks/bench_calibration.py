@@ -91,11 +91,13 @@ def group_mix(tiers, weights) -> dict[str, float]:
 
 
 def true_mix(source: SimSource, symbol: str, start: int, end: int) -> tuple[dict[str, float], float]:
-    """Opened-notional leverage mix of the sim's cohorts and their median holding time (hours, closed ones)."""
+    """Opened-notional leverage mix of the sim's cohorts, their median holding time and ln 2 x their
+    notional-weighted mean holding time (hours, closed ones: the half-life of an exponential with that mean)."""
     pos = source.positions(symbol, TIMEFRAME, start, end)
     mix = pos.groupby("leverage")["notional_usd"].sum()
     held = (pos["closed_at"] - pos["opened_at"]) / 3_600_000
-    return group_mix(mix.index, mix.to_numpy()), float(np.nanmedian(held))
+    mean = float((held * pos["notional_usd"]).sum() / pos["notional_usd"][held.notna()].sum())
+    return group_mix(mix.index, mix.to_numpy()), float(np.nanmedian(held)), float(np.log(2) * mean)
 
 
 def speed(repeats: int = 7) -> dict[str, float]:
@@ -133,11 +135,13 @@ def sim_cases(quick: bool = False, tuning: bool = False, window: int = 720) -> d
             bars = sim_calibration_bars(source, symbol, end_ms, CALIBRATION_BARS["1h"])
             cal = calibrate_liquidations(bars)
             p = cal.params
-            mix, hold = true_mix(source, symbol, int(bars["time"].iloc[0]), end_ms)
+            mix, hold, mean_hl = true_mix(source, symbol, int(bars["time"].iloc[0]), end_ms)
             row = {"symbol": symbol, "end": end, "fitted": cal.info["fitted"],
                    "fitted_mix": group_mix(p.leverage_tiers, p.leverage_weights), "true_mix": mix,
                    "fitted_half_life_h": p.volume_half_life_hours if p.flow_source == "volume"
-                   else p.decay_half_life_hours, "flow": p.flow_source, "true_median_hold_h": hold}
+                   else p.decay_half_life_hours, "flow": p.flow_source, "true_median_hold_h": hold,
+                   "oi_turnover_half_life_h": cal.info["data"].get("oi_turnover_half_life_hours"),
+                   "true_mean_hold_half_life_h": mean_hl}
             for name, params in (("default", LiquidationParams()), ("calibrated", p)):
                 row[name] = evaluate(source, symbol, end, window, params)
             row["resolution"] = map_resolution(source, symbol, end, {"default": LiquidationParams(), "calibrated": p})
@@ -214,7 +218,7 @@ def _model_daily(bars: pd.DataFrame, params: LiquidationParams) -> pd.DataFrame:
 
 def print_sim(result: dict[str, Any]) -> None:
     print(f"{'symbol':10}{'end':12}{'params':11}" + "".join(f"{h:>7}" for h in HEADS)
-          + "   mix low/med/high fitted | true    half-life fitted | true median hold")
+          + "   mix low/med/high fitted | true    half-life fitted | OI turnover | true ln2 x mean hold")
     for r in result["cases"]:
         for name in ("default", "calibrated"):
             cells = "".join(f"{r[name][k]:7.2f}" for k in KEYS)
@@ -222,7 +226,8 @@ def print_sim(result: dict[str, Any]) -> None:
             if name == "calibrated":
                 f, t = r["fitted_mix"], r["true_mix"]
                 extra = (f"   {f['low']:.2f}/{f['medium']:.2f}/{f['high']:.2f} | {t['low']:.2f}/{t['medium']:.2f}/"
-                         f"{t['high']:.2f}   {r['flow']} {r['fitted_half_life_h']} | {r['true_median_hold_h']:.0f}h")
+                         f"{t['high']:.2f}   {r['flow']} {r['fitted_half_life_h']} | "
+                         f"{r['oi_turnover_half_life_h']:.0f}h | {r['true_mean_hold_half_life_h']:.0f}h")
             print(f"{r['symbol']:10}{r['end']:12}{name:11}{cells}{extra}")
     for name, med in result["median"].items():
         print(f"{'median':22}{name:11}" + "".join(f"{med[k]:7.2f}" for k in KEYS))
