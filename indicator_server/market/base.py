@@ -40,6 +40,7 @@ KLINE_COLUMNS = [
 OPEN_INTEREST_COLUMNS = ["time", "open_interest", "open_interest_usd"]
 FUNDING_COLUMNS = ["time", "funding_rate", "interval_hours"]
 LONG_SHORT_COLUMNS = ["time", "long_short_ratio", "long_account"]
+LIQUIDATION_COLUMNS = ["time", "side", "price", "quantity", "usd"]
 
 
 def empty_frame(columns: list[str]) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from indicator_server.market.base import (
 from indicator_server.market.sim import GENESIS_MS, SimSource
 from indicator_server.market.sim.funding import funding_rate
 from indicator_server.market.sim.params import symbol_seed
+from indicator_server.market.sim.regimes import REGIMES
 from indicator_server.market.sim.traders import liquidation_price
 from indicator_server.timeframes import HOUR_MS, TIMEFRAMES
 
@@ -272,7 +273,9 @@ def test_true_liquidations_and_map_agree_with_positions(sim, hourly):
     assert grid["long_usd"].sum() == pytest.approx(alive.loc[alive["side"] == "long", "notional_usd"].sum(), 1e-9)
     assert grid["short_usd"].sum() == pytest.approx(alive.loc[alive["side"] == "short", "notional_usd"].sum(), 1e-9)
     close = grid.attrs["close"]
-    assert grid.loc[grid["price_high"] > close * 1.001, "long_usd"].sum() == 0  # live longs liquidate below
+    older = alive[alive["opened_at"] < at]  # the opening bar is not searched (the order inside it is unknown)
+    assert (older.loc[older["side"] == "long", "liquidation_price"] < close * 1.001).all()  # live longs: below
+    assert (older.loc[older["side"] == "short", "liquidation_price"] > close / 1.001).all()
     with pytest.raises(InvalidArgument):
         sim.true_liquidation_map("BTCUSDT", "1h", NOW + DAY, edges)
     with pytest.raises(InvalidArgument):
@@ -292,12 +295,15 @@ def test_funding_follows_crowding(hourly):
         crowding.append(np.mean(per_hour))
     crowding = np.array(crowding)
     rate = funding["funding_rate"].to_numpy()
-    np.testing.assert_allclose(rate, funding_rate(crowding, 0.003), atol=1e-8)
-    assert (rate[crowding > 0.2] > 0.0001).all() and (rate[crowding < -0.15] < 0).all()
-    assert (crowding > 0.2).any() and (crowding < -0.15).any()
+    regime = REGIMES["default"]
+    np.testing.assert_allclose(rate, funding_rate(crowding, 0.003, regime.premium_offset,
+                                                  regime.premium_per_imbalance), atol=1e-8)
+    assert crowding.max() - crowding.min() > 0.1
     order = np.argsort(crowding)
     assert (np.diff(rate[order]) >= -1e-8).all()  # non-decreasing in crowding
-    assert (np.abs(rate) <= 0.003).all() and np.median(rate) == pytest.approx(0.0001)
+    assert np.corrcoef(crowding, rate)[0, 1] > 0.5
+    # Binance BTCUSDT since 2025: mostly a little below the 0.01 % interest (the default regime is fitted to it)
+    assert (np.abs(rate) <= 0.003).all() and 0 < np.median(rate) < 0.0001
 
 
 def test_funding_formula_caps():

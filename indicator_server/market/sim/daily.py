@@ -3,8 +3,9 @@
 Daily log returns follow ``r_d = sigma_d * z_d + pull_d`` with ``sigma_d^2 = omega + alpha*shock_{d-1}^2 +
 beta*sigma_{d-1}^2`` (Bollerslev 1986, GARCH(1,1)), ``z_d`` a Student-t with 4 degrees of freedom scaled to unit
 variance (heavy tails), and ``pull_d`` an Ornstein-Uhlenbeck pull toward the middle of the symbol's band plus a
-stronger pull once the price leaves the band, so BTC stays roughly within 60k-110k. ``sentiment_d`` in (-1, 1) is
-an exponential average of the day's standardised shocks: the crowd's mood after rallies and dumps.
+stronger pull once the price leaves the band, so BTC stays roughly within 60k-110k. In the crowded-trend
+regime the band's centre drifts by ``Profile.drift`` per day, also added to each day's return. ``sentiment_d`` in
+(-1, 1) is an exponential average of the day's standardised shocks: the crowd's mood after rallies and dumps.
 
 The recursion is sequential, so it is computed from genesis on (a few thousand steps at most, cached); its
 shocks come from Philox blocks keyed by (symbol, block), so extending the horizon never changes earlier days.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy.signal import lfilter
 
 from .params import Profile, generator, profile
 
@@ -26,6 +28,8 @@ GARCH_BETA = 0.90
 T_DOF = 4.0
 WALL_PULL = 0.3  # share of the excess outside the band removed per day
 SENTIMENT_DECAY = 0.85
+APPETITE_AR = 0.93  # day-to-day persistence of the appetite for leverage (half-life ~10 days)
+APPETITE_SD = 0.45
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class DailyPath:
     sigma: np.ndarray
     sentiment: np.ndarray
     log_open0: float  # log price at genesis
+    appetite: np.ndarray | None = None  # multiplier of the leveraged open flow (mean 1)
 
     def log_open(self, day: np.ndarray) -> np.ndarray:
         prev = np.asarray(day) - 1
@@ -66,13 +71,23 @@ def _daily(symbol: str, chunks: int) -> DailyPath:
     for d in range(n):
         sd = math.sqrt(var)
         shock = sd * z[d]
-        pull = kappa * (mid - x) - WALL_PULL * (max(x - hi, 0.0) - max(lo - x, 0.0))
+        lo_d, hi_d, mid_d = lo + p.drift * d, hi + p.drift * d, mid + p.drift * d  # the band drifts (trend)
+        pull = p.drift + kappa * (mid_d - x) - WALL_PULL * (max(x - hi_d, 0.0) - max(lo_d - x, 0.0))
         x += shock + pull
         log_close[d], sigma[d] = x, sd
         mood = SENTIMENT_DECAY * mood + (1.0 - SENTIMENT_DECAY) * z[d]
         sentiment[d] = math.tanh(2.0 * mood)
         var = omega + GARCH_ALPHA * shock * shock + GARCH_BETA * var
-    return DailyPath(log_close, sigma, sentiment, math.log(p.start_price))
+    return DailyPath(log_close, sigma, sentiment, math.log(p.start_price), _appetite(p, chunks))
+
+
+def _appetite(p: Profile, chunks: int) -> np.ndarray:
+    """The crowd's appetite for leverage per day: ``exp(a_d - APPETITE_SD^2 / 2)`` with ``a_d`` an AR(1) of
+    coefficient ``APPETITE_AR`` and stationary std ``APPETITE_SD`` (positioning comes in waves of weeks, so open
+    interest rises and falls by tens of percent as on Binance, not only with volume)."""
+    noise = np.concatenate([generator(p.seed, 3, chunk).standard_normal(CHUNK_DAYS) for chunk in range(chunks)])
+    a = lfilter([APPETITE_SD * math.sqrt(1.0 - APPETITE_AR**2)], [1.0, -APPETITE_AR], noise)
+    return np.exp(a - APPETITE_SD**2 / 2.0)
 
 
 def daily_path(symbol: str, days: int) -> DailyPath:

@@ -19,16 +19,18 @@ from ...timeframes import TIMEFRAMES, timeframe_ms
 from ..base import (
     FUNDING_COLUMNS,
     KLINE_COLUMNS,
+    LIQUIDATION_COLUMNS,
     LONG_SHORT_COLUMNS,
     OPEN_INTEREST_COLUMNS,
     Fetched,
     empty_frame,
     normalise,
 )
-from . import daily, prices, truth
+from . import daily, impact, minutes, prices, truth
 from .funding import INTERVAL_MS, funding_events
 from .params import FUNDING_INTERVAL_HOURS, GENESIS_MS, SYMBOL_RE
 from .prices import BAR_FIELDS, bars
+from .regimes import REGIMES, regime_of
 from .traders import base_open_interest, max_hold_bars, simulate
 
 GENESIS_NOTE = "the simulated world begins at 2024-01-01T00:00Z; nothing exists before it"
@@ -39,6 +41,11 @@ def _frame(columns: list[str], data: dict[str, np.ndarray]) -> pd.DataFrame:
     if len(data["time"]) == 0:
         return empty_frame(columns)
     return normalise(pd.DataFrame(data), columns)
+
+
+def _empty_prints() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in LIQUIDATION_COLUMNS})
+    return frame.astype({"time": "int64", "side": "object"})
 
 
 @lru_cache(maxsize=32)
@@ -71,7 +78,8 @@ def _positions_totals(symbol: str, timeframe: str, first: int, stop: int) -> pd.
 def clear_caches() -> None:
     """Drop every cached price block, simulation and frame (benchmarks; memory pressure)."""
     for cached in (_klines, _positions_totals, _totals_frame, truth.positions_frame, truth.liquidations_frame, simulate,
-                   prices._minute_block, prices._fine_block, prices._coarse_block, daily._daily):
+                   prices._minute_block, prices._fine_block, prices._coarse_block, daily._daily,
+                   impact.block_impact, minutes.raw_block, truth.liquidation_prints):
         cached.cache_clear()
 
 
@@ -86,7 +94,7 @@ class SimSource:
     """A deterministic simulated USD-M perpetual exchange: prices, volume, traders, open interest, funding."""
 
     name = "sim"
-    has = {"klines": True, "open_interest": True, "funding": True, "long_short_ratio": True}
+    has = {"klines": True, "open_interest": True, "funding": True, "long_short_ratio": True, "liquidations": True}
 
     def __init__(self, *, clock: Callable[[], float] = time.time,
                  symbols: Iterable[str] = ("BTCUSDT", "ETHUSDT", "SOLUSDT")) -> None:
@@ -134,6 +142,33 @@ class SimSource:
         data = {"time": times, "funding_rate": rates,
                 "interval_hours": np.full(len(times), float(FUNDING_INTERVAL_HOURS))}
         return Fetched(_frame(FUNDING_COLUMNS, data), warnings)
+
+    def fetch_liquidations(self, symbol: str, start: int, end: int) -> Fetched:
+        """Liquidation prints with ``time`` in [start, end] from the 1h cohorts (``base.LIQUIDATION_COLUMNS``), as
+        an exchange's forceOrder history gives them: one print per liquidated cohort, at the minute of its hour's
+        low (longs) or high (shorts), ``side`` the side of the position force-closed, ``price`` its liquidation
+        price (no slippage: the forced order is filled at that price; the impact it causes is in the bars),
+        ``quantity`` in base units and ``usd`` = quantity x price. Only hours closed at the clock are printed;
+        per hour they sum to ``true_liquidations(symbol, "1h", ..., value="liquidation")``."""
+        sym, first, stop, warnings = self._bars(symbol, "1h", int(start) - timeframe_ms("1h") + 1, end)
+        frame = truth.liquidation_prints(sym, first, stop).copy()
+        frame = frame[(frame["time"] >= int(start)) & (frame["time"] <= int(end))].reset_index(drop=True)
+        return Fetched(frame if len(frame) else _empty_prints(), warnings)
+
+    def regime(self, symbol: str) -> str:
+        """The regime the symbol is in (``regimes.py``: HOLD*, SCALP*, TREND*, RANGE*, else default)."""
+        return regime_of(self.check_symbol(symbol))
+
+    def regime_params(self, symbol: str) -> dict:
+        """The symbol's regime parameters (JSON-ready), with its price profile."""
+        from .params import profile
+
+        sym = self.check_symbol(symbol)
+        p = profile(sym)
+        return {**REGIMES[regime_of(sym)].as_dict(), "symbol": sym,
+                "profile": {"start_price": p.start_price, "band_low": p.band_low, "band_high": p.band_high,
+                            "daily_vol": p.daily_vol, "daily_quote_volume": p.daily_quote_volume,
+                            "drift_per_day": p.drift}}
 
     # -- ground truth (pure: no Flask) -----------------------------------------------------------------------
     def positions(self, symbol: str, timeframe: str, start: int, end: int) -> pd.DataFrame:

@@ -82,6 +82,34 @@ def liquidations_frame(symbol: str, timeframe: str, first: int, stop: int, value
     return pd.DataFrame(out)
 
 
+@lru_cache(maxsize=8)
+def liquidation_prints(symbol: str, first: int, stop: int) -> pd.DataFrame:
+    """One print per 1h cohort liquidated in hours ``first <= h < stop``: time (the minute of the hour's low for
+    longs, its high for shorts), side, price (the liquidation price), quantity, usd
+    (``SimSource.fetch_liquidations``)."""
+    from .impact import BLOCK_HOURS, block_impact
+
+    if stop <= first:
+        return pd.DataFrame({"time": np.empty(0, "int64"), "side": np.empty(0, object), "price": np.empty(0),
+                             "quantity": np.empty(0), "usd": np.empty(0)})
+    sim = simulate(symbol, "1h", max(0, first - max_hold_bars("1h")), stop)
+    hit = sim.liquidated & (sim.close_bar >= first)
+    bar, side = sim.close_bar[hit], sim.side[hit]
+    minute = np.empty(len(bar), dtype="int64")
+    for block in np.unique(bar // BLOCK_HOURS):
+        impact = block_impact(symbol, int(block))
+        at = bar // BLOCK_HOURS == block
+        hour = bar[at] - block * BLOCK_HOURS
+        minute[at] = np.where(side[at] > 0, impact.low_minute[hour], impact.high_minute[hour])
+    price, qty = sim.liq_price[hit], sim.quantity[hit]
+    frame = pd.DataFrame({
+        "time": GENESIS_MS + bar.astype("int64") * TIMEFRAMES["1h"] + minute * 60_000,
+        "side": np.where(side > 0, "long", "short").astype(object),
+        "price": price, "quantity": qty, "usd": qty * price,
+    })
+    return frame.sort_values(["time", "side", "price"], kind="stable").reset_index(drop=True)
+
+
 def liquidation_map(symbol: str, timeframe: str, bar: int, edges: np.ndarray, value: str) -> pd.DataFrame:
     """Still-open long and short value per bin of liquidation price at the close of ``bar``."""
     edges = np.asarray(edges, dtype="float64")
