@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -63,15 +64,19 @@ def liquidation_price(entry: np.ndarray, leverage: np.ndarray, side: np.ndarray,
     return np.where(side > 0, entry * (1 - 1 / leverage) / (1 - mmr), entry * (1 + 1 / leverage) / (1 + mmr))
 
 
+@lru_cache(maxsize=24)  # 3.2 MB each; the impact's passes reuse the same few blocks
+def _draw_block(symbol: str, timeframe: str, block: int) -> tuple[np.ndarray, np.ndarray]:
+    seed = profile(symbol).seed
+    return (generator(seed, _TF_STREAM[timeframe], block).standard_normal((COHORT_BLOCK, 49)),
+            generator(seed, _TF_STREAM[timeframe] + 64, block).random((COHORT_BLOCK, 48)))
+
+
 def _draws(symbol: str, timeframe: str, first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
     """Per bar: 49 standard normals (notional, entry noise, holding time, side noise) and 48 uniforms (entry
     mode, position inside the bar, round-number snap), keyed by (symbol, timeframe, block of bars)."""
-    seed = profile(symbol).seed
     blocks = range(first // COHORT_BLOCK, (stop - 1) // COHORT_BLOCK + 1)
-    normal = np.concatenate([generator(seed, _TF_STREAM[timeframe], b).standard_normal((COHORT_BLOCK, 49))
-                             for b in blocks])
-    unif = np.concatenate([generator(seed, _TF_STREAM[timeframe] + 64, b).random((COHORT_BLOCK, 48))
-                           for b in blocks])
+    normal = np.concatenate([_draw_block(symbol, timeframe, b)[0] for b in blocks])
+    unif = np.concatenate([_draw_block(symbol, timeframe, b)[1] for b in blocks])
     offset = blocks[0] * COHORT_BLOCK
     return normal[first - offset: stop - offset], unif[first - offset: stop - offset]
 

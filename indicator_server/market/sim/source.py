@@ -26,7 +26,7 @@ from ..base import (
     empty_frame,
     normalise,
 )
-from . import daily, impact, minutes, prices, truth
+from . import cohorts, daily, impact, minutes, prices, truth
 from .funding import INTERVAL_MS, funding_events
 from .params import FUNDING_INTERVAL_HOURS, GENESIS_MS, SYMBOL_RE
 from .prices import BAR_FIELDS, bars
@@ -79,7 +79,7 @@ def clear_caches() -> None:
     """Drop every cached price block, simulation and frame (benchmarks; memory pressure)."""
     for cached in (_klines, _positions_totals, _totals_frame, truth.positions_frame, truth.liquidations_frame, simulate,
                    prices._minute_block, prices._fine_block, prices._coarse_block, daily._daily,
-                   impact.block_impact, minutes.raw_block, truth.liquidation_prints):
+                   impact.block_impact, minutes.raw_block, truth.liquidation_prints, cohorts._draw_block):
         cached.cache_clear()
 
 
