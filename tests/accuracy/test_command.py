@@ -38,7 +38,7 @@ def quick_sim_json():
 def test_quick_json_scores_every_predictor_on_every_regime(quick_sim_json):
     doc = quick_sim_json
     assert doc["command"] == "indicator-server accuracy --quick --json --no-real" and doc["real"] is None
-    assert set(doc["sim"]) == set(regime_names())
+    assert set(doc["sim"]) == set(regime_names()) == {"default", "long-hold", "scalping", "crowded-trend", "range"}
     for regime, part in doc["sim"].items():
         assert part["cases"], regime
         assert set(part["medians"]) == {*PREDICTORS, TRUTH}
