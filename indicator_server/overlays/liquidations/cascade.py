@@ -12,22 +12,26 @@ Definitions (this product's; the public tools do not publish theirs):
   is linear in log price, so it is continuous and non-decreasing in the size of the move. A liquidation of a long
   is a forced market sell and of a short a forced market buy, so the flow pushes the way of the move (the seeds,
   DOMAIN.md section 1).
-- Thin bin: a grid bin whose open notional of that side is below ``thin_fraction`` x the mean of that side's
-  non-empty grid bins (the same mean ``cluster_density`` is measured against, product.find_runs). Default 0.5:
-  half a typical bin.
 - The run (self-consistent). The forced flow F of a run adds an impact by the square-root law
   I(F) = Y x sigma_D x sqrt(F / V_D) (fraction of price; Toth, Lemperiere, Deremble, de Lataillade, Kockelkoren,
   Bouchaud, "Anomalous price impact and the critical nature of liquidity in financial markets", Phys. Rev. X 1,
   021006, 2011; it holds on Bitcoin too: Donier and Bonart, "A million metaorder analysis of market impact on the
   Bitcoin", Market Microstructure and Liquidity 1, 2015), with sigma_D the window's daily volatility (standard
   deviation of log close-to-close returns x sqrt(bars per day)), V_D its mean daily quote volume and Y = ``impact_y``
-  (of order 1 in those studies; 1 here). Starting at the move's target t, the run's end e solves: e = t moved on by
-  I(F(e)), and e lies in a thin bin (or at the near edge of one): where the impact carries price past the target
-  the run follows it, and a run that ends inside a non-thin bin goes on through the levels to the near edge of the
-  next thin bin (the loop "feeds itself until the leverage thins out"). The smallest such e is found by iterating
-  both steps from t (each only moves e further and F is non-decreasing, so it converges). ``exhaustion_price`` is
-  that e, ``exhaustion_pct`` its distance from the close (%), ``run_forced_usd`` = F(e). A run that reaches the
-  edge of the grid (close x (1 +/- map_range_pct %)) has no exhaustion inside the map: price null, ``beyond_map``.
+  (of order 1 in those studies; 1 here). From the move's target t the run's end e solves e = t moved on by
+  I(F(e)): the forced flow carries price on through dense levels (each swept level adds to F) and the run stops
+  at the first price where the map is too thin for its own flow to push further (the loop "feeds itself until
+  the leverage thins out", the seeds). The smallest such e is found by iterating from t (each step only moves e
+  further and F is non-decreasing, so it converges). ``exhaustion_price`` is that e, ``exhaustion_pct`` its
+  distance from the close (%), ``run_forced_usd`` = F(e). A run that reaches the edge of the grid (close x
+  (1 +/- map_range_pct %)) has no exhaustion inside the map: price null, ``beyond_map``.
+- A fixed thin-zone threshold is there too, off by default: with ``thin_fraction`` > 0 a grid bin is thin below
+  ``thin_fraction`` x the mean of that side's non-empty bins, and a run that ends inside a bin that is not thin goes
+  on to the near edge of the next thin bin. Measured on the sim's scalping regime against where its cascades
+  really stopped (tests/overlays/liquidations/test_cascade_sim.py; tuning seeds SCALP1..3 before 2025-05-01,
+  median error of the stop in % of price on the true map / the calibrated model's map): 0 (the run alone)
+  0.24-0.35 / 0.46-0.49, 0.5 0.41-0.55 / 1.40-2.22, 1.5 0.28-0.41 / 0.55-0.84; no cascade (the target itself)
+  1.33-1.75. So the threshold only moves the stop further than the flow carries it, and it is 0.
 - Typical hourly volume at a price: the median per-hour quote volume (quote volume / bar hours; volume x close
   where the quote volume is missing) of the window's bars whose [low, high] contains the price; with no such bar,
   the window's median per-hour quote volume. ``forced_share_of_hourly_volume`` = forced_usd / that volume.
@@ -49,10 +53,10 @@ import pandas as pd
 from .flow import bar_hours, column
 
 DEFAULT_MOVES_PCT = (1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0)
-THIN_FRACTION = 0.5
+THIN_FRACTION = 0.0  # the run alone (module doc: a fixed threshold measured worse)
 IMPACT_Y = 1.0
-MAX_STEPS = 200  # iterations of the run; each one moves the end further, most runs settle in a handful
-TOLERANCE = 1e-12  # log-price distance below which the run has settled
+MAX_STEPS = 500  # iterations of the run; each one moves the end further (sim cascades: median 3, max 127)
+TOLERANCE = 1e-10  # log-price distance below which the run has settled
 
 
 @dataclass(frozen=True)

@@ -97,9 +97,9 @@ def test_a_move_forces_the_notional_between_the_close_and_its_target():
     assert row(part, "up", 2.0)["price"] == pytest.approx(close * 1.02)
 
 
-def test_without_impact_the_run_stops_at_the_near_edge_of_the_next_thin_bin():
+def test_with_a_thin_threshold_and_no_impact_the_run_stops_at_the_near_edge_of_the_next_thin_bin():
     grid, close = make_grid(LONGS, SHORTS)
-    part = cascade_view(grid, close, no_impact(), moves=(1.0, 3.0, 5.0, 9.0))
+    part = cascade_view(grid, close, no_impact(), moves=(1.0, 3.0, 5.0, 9.0), thin_fraction=0.5)
     mean_long = np.mean([v for v in LONGS.values() if v > 0])
     assert part["thin_threshold_usd"]["long"] == pytest.approx(0.5 * mean_long)
     # 1% lands in bin C-1 (dense): the run goes on through C-2 and stops where thin bin C-3 begins
@@ -127,7 +127,7 @@ def test_impact_carries_the_run_across_a_thin_bin_into_the_next_dense_zone():
     sigma, impact = 0.1, 0.025
     daily_volume = forced_at_thin / (impact / sigma) ** 2
     act = Activity(np.array([1.0]), np.array([1e9]), np.array([daily_volume / 24]), sigma, daily_volume)
-    part = cascade_view(grid, close, act, moves=(1.0,), impact_y=1.0)
+    part = cascade_view(grid, close, act, moves=(1.0,), impact_y=1.0, thin_fraction=0.5)
     one = row(part, "down", 1.0)
     # carried past C-3 into C-4 / C-5 (dense), the run now stops where the empty C-6 begins: the 521 USD forced
     # by then move price 3.5 % below the target, which is not past the top of C-6
@@ -141,14 +141,35 @@ def test_impact_carries_the_run_across_a_thin_bin_into_the_next_dense_zone():
     b = int(np.searchsorted(grid["price_high"], end, side="left"))
     assert grid["long_usd"][b] < part["thin_threshold_usd"]["long"] or end == pytest.approx(grid["price_high"][b])
     # without impact the same move stopped at C-3
-    assert end < cascade_view(grid, close, no_impact(), moves=(1.0,))["down"][0]["exhaustion_price"]
+    assert end < cascade_view(grid, close, no_impact(), moves=(1.0,), thin_fraction=0.5)["down"][0]["exhaustion_price"]
+
+
+def test_by_default_the_run_ends_where_its_own_forced_flow_stops_carrying_it():
+    """No threshold (the default): e = target moved on by I(F(e)); without impact the run ends at the target."""
+    grid, close = make_grid(LONGS, SHORTS)
+    assert all(r["exhaustion_price"] == pytest.approx(r["price"]) and r["run_forced_usd"] == r["forced_usd"]
+               for r in cascade_view(grid, close, no_impact(), moves=(1.0, 3.0, 5.0))["down"])
+    sigma, daily_volume = 0.1, 260.0 / (0.025 / 0.1) ** 2  # 260 USD forced move price by 2.5 %
+    act = Activity(np.array([1.0]), np.array([1e9]), np.array([daily_volume / 24]), sigma, daily_volume)
+    part = cascade_view(grid, close, act, moves=(1.0, 2.0))
+    for r in part["down"]:
+        end, forced = r["exhaustion_price"], r["run_forced_usd"]
+        assert end == pytest.approx(r["price"] * (1 - sigma * math.sqrt(forced / daily_volume)), rel=1e-8)
+        assert end < r["price"] and forced > r["forced_usd"]
+    # the 1 % move's flow carries it over the thin C-3 into C-4 (150 USD in 1 %): 1 + 2 = 3 steps of the walk
+    b = int(np.searchsorted(grid["price_high"], part["down"][0]["exhaustion_price"], side="left"))
+    assert b <= C - 4
 
 
 def test_a_run_with_no_thin_bin_left_reaches_beyond_the_map():
     dense = {-k: 100.0 for k in range(C + 1)}  # every long bin down to the grid's edge is full
     grid, close = make_grid(dense, SHORTS)
-    one = row(cascade_view(grid, close, no_impact(), moves=(1.0, 30.0)), "down", 1.0)
+    one = row(cascade_view(grid, close, no_impact(), moves=(1.0, 30.0), thin_fraction=0.5), "down", 1.0)
     assert one["beyond_map"] and one["exhaustion_price"] is None and one["exhaustion_pct"] is None
+    # by default: a flow whose impact outruns the levels it sweeps (100 USD per 1 % bin, I = sqrt(F / 100))
+    strong = Activity(np.array([1.0]), np.array([1e9]), np.array([100.0 / 24]), 1.0, 100.0)
+    assert row(cascade_view(grid, close, strong, moves=(1.0,)), "down", 1.0)["beyond_map"]
+    assert not row(cascade_view(grid, close, no_impact(), moves=(1.0,)), "down", 1.0)["beyond_map"]
     thirty = row(cascade_view(grid, close, no_impact(), moves=(30.0,)), "down", 30.0)
     assert thirty["beyond_map"] and thirty["forced_usd"] == pytest.approx(grid["long_usd"].sum())
 
