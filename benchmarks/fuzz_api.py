@@ -52,6 +52,12 @@ CROSS_FIELD_REFUSALS = [
      r"(tier|cross margin needs balance|contracts are not supported for|^invalid arguments: fee$)",
      "the exchange's leverage/notional tiers, balance for cross margin, inverse contracts per exchange, fee on "
      "OKX only: each depends on other parameters"),
+    (r"^/api/v1/overlays/liquidations", "invalid_argument",
+     r"^(invalid arguments: leverage_(tiers|weights)(, leverage_(tiers|weights))?$|the leverage filter keeps no tier "
+     r"of the model used)",
+     "model overrides: leverage_weights holds one weight per tier (of leverage_tiers, else of the 5 default tiers), "
+     "not all 0, the tiers are distinct, and a leverage filter must keep a tier of the model used (calibrated "
+     "tiers depend on the market): each depends on another parameter or on the data"),
     (r".", "unknown_exchange", r".", "a known exchange this deployment does not offer (EXCHANGES)"),
     (r"^/api/v1/signals", "invalid_argument", r"^invalid cursor$",
      "a cursor is opaque: only the next_cursor values the API returned are valid"),
