@@ -216,6 +216,10 @@ def _model_daily(bars: pd.DataFrame, params: LiquidationParams) -> pd.DataFrame:
     return model_daily(bars, params)
 
 
+def _hours(value: float | None) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.0f}h"
+
+
 def print_sim(result: dict[str, Any]) -> None:
     print(f"{'symbol':10}{'end':12}{'params':11}" + "".join(f"{h:>7}" for h in HEADS)
           + "   mix low/med/high fitted | true    half-life fitted | OI turnover | true ln2 x mean hold")
@@ -227,7 +231,7 @@ def print_sim(result: dict[str, Any]) -> None:
                 f, t = r["fitted_mix"], r["true_mix"]
                 extra = (f"   {f['low']:.2f}/{f['medium']:.2f}/{f['high']:.2f} | {t['low']:.2f}/{t['medium']:.2f}/"
                          f"{t['high']:.2f}   {r['flow']} {r['fitted_half_life_h']} | "
-                         f"{r['oi_turnover_half_life_h']:.0f}h | {r['true_mean_hold_half_life_h']:.0f}h")
+                         f"{_hours(r['oi_turnover_half_life_h'])} | {_hours(r['true_mean_hold_half_life_h'])}")
             print(f"{r['symbol']:10}{r['end']:12}{name:11}{cells}{extra}")
     for name, med in result["median"].items():
         print(f"{'median':22}{name:11}" + "".join(f"{med[k]:7.2f}" for k in KEYS))

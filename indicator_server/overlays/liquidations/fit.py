@@ -133,7 +133,8 @@ def turnover_half_life(oi: np.ndarray, volume: np.ndarray, hours_per_bar: float)
     Stock-flow (partial adjustment) model of open interest in base units: OI_t - OI_(t-1) = a x volume_t -
     lambda x OI_(t-1) + c + e_t (new positions are a share a of volume, open ones close at rate lambda per bar, c
     the drain of a constant unleveraged part), fitted by ordinary least squares; half-life = ln 2 / lambda bars,
-    i.e. ln 2 x the mean holding time for exponential survival. NaN when lambda <= 0 or too few bars."""
+    i.e. ln 2 x the mean holding time for exponential survival. NaN with fewer than 24 bars, or when the half-life
+    is not below half the window (lambda <= 0 or too small to be told from noise)."""
     d = np.diff(oi)
     prev, vol = oi[:-1], volume[1:]
     ok = np.isfinite(d) & np.isfinite(prev) & np.isfinite(vol)
@@ -141,6 +142,7 @@ def turnover_half_life(oi: np.ndarray, volume: np.ndarray, hours_per_bar: float)
         return float("nan"), float("nan")
     design = np.column_stack([vol[ok], -prev[ok], np.ones(ok.sum())])
     (share, lam, _), *_ = np.linalg.lstsq(design, d[ok], rcond=None)
-    if not lam > 0:
+    half_life = np.log(2.0) / lam if lam > 0 else np.inf
+    if not half_life <= ok.sum() / 2:  # a half-life beyond half the window is not identified by it
         return float("nan"), float(share)
-    return float(np.log(2.0) / lam * hours_per_bar), float(share)
+    return float(half_life * hours_per_bar), float(share)
