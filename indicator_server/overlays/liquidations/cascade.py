@@ -29,9 +29,9 @@ Definitions (this product's; the public tools do not publish theirs):
   ``thin_fraction`` x the mean of that side's non-empty bins, and a run that ends inside a bin that is not thin goes
   on to the near edge of the next thin bin. Measured on the sim's scalping regime against where its cascades
   really stopped (tests/overlays/liquidations/test_cascade_sim.py; tuning seeds SCALP1..3 before 2025-05-01,
-  median error of the stop in % of price on the true map / the calibrated model's map): 0 (the run alone)
-  0.24-0.35 / 0.46-0.49, 0.5 0.41-0.55 / 1.40-2.22, 1.5 0.28-0.41 / 0.55-0.84; no cascade (the target itself)
-  1.33-1.75. So the threshold only moves the stop further than the flow carries it, and it is 0.
+  median error of the stop in % of price on the true map with the sim's Y; on the calibrated model's map, seeds 1-2,
+  Y = 2.5): 0 (the run alone) 0.24-0.35 / 0.46-0.49, 0.5 0.41-0.55 / 1.40-2.22, 1.5 0.28-0.41 / 0.55-0.84; no
+  cascade (the target itself) 1.33-1.75. The threshold only moves the stop further than the flow carries it: 0.
 - Typical hourly volume at a price: the median per-hour quote volume (quote volume / bar hours; volume x close
   where the quote volume is missing) of the window's bars whose [low, high] contains the price; with no such bar,
   the window's median per-hour quote volume. ``forced_share_of_hourly_volume`` = forced_usd / that volume.
@@ -239,8 +239,8 @@ def cascade_view(grid: dict[str, Any], close: float, act: Activity, moves: tuple
                                                end_price, walk.forced(end), strict=True)
         ]
     out["summary"] = {d: _first_hour(w, scans[d], scan_prices[d], scan_volumes[d]) for d, w in walks.items()}
-    out["thin_threshold_usd"] = {"long": walks["down"].threshold, "short": walks["up"].threshold}
     out["rule"] = {"thin_fraction": thin_fraction, "impact_y": impact_y, "daily_volatility_pct": act.daily_vol * 100,
+                   "thin_threshold_usd": {"long": walks["down"].threshold, "short": walks["up"].threshold},
                    "daily_volume_usd": _num(act.daily_volume),
                    "median_hourly_volume_usd": _num(act.median_hourly_volume)}
     return out

@@ -101,7 +101,7 @@ def test_with_a_thin_threshold_and_no_impact_the_run_stops_at_the_near_edge_of_t
     grid, close = make_grid(LONGS, SHORTS)
     part = cascade_view(grid, close, no_impact(), moves=(1.0, 3.0, 5.0, 9.0), thin_fraction=0.5)
     mean_long = np.mean([v for v in LONGS.values() if v > 0])
-    assert part["thin_threshold_usd"]["long"] == pytest.approx(0.5 * mean_long)
+    assert part["rule"]["thin_threshold_usd"]["long"] == pytest.approx(0.5 * mean_long)
     # 1% lands in bin C-1 (dense): the run goes on through C-2 and stops where thin bin C-3 begins
     one = row(part, "down", 1.0)
     assert one["exhaustion_price"] == pytest.approx(grid["price_high"][C - 3])
@@ -139,7 +139,8 @@ def test_impact_carries_the_run_across_a_thin_bin_into_the_next_dense_zone():
     assert end <= carried * (1 + 1e-9)
     # and it sits in (or at the near edge of) a thin bin
     b = int(np.searchsorted(grid["price_high"], end, side="left"))
-    assert grid["long_usd"][b] < part["thin_threshold_usd"]["long"] or end == pytest.approx(grid["price_high"][b])
+    thin = part["rule"]["thin_threshold_usd"]["long"]
+    assert grid["long_usd"][b] < thin or end == pytest.approx(grid["price_high"][b])
     # without impact the same move stopped at C-3
     assert end < cascade_view(grid, close, no_impact(), moves=(1.0,), thin_fraction=0.5)["down"][0]["exhaustion_price"]
 
