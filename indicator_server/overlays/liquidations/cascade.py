@@ -32,9 +32,9 @@ Definitions (this product's; the public tools do not publish theirs):
   median error of the stop in % of price on the true map with the sim's Y; on the calibrated model's map, seeds 1-2,
   Y = 2.5): 0 (the run alone) 0.24-0.35 / 0.46-0.49, 0.5 0.41-0.55 / 1.40-2.22, 1.5 0.28-0.41 / 0.55-0.84; no
   cascade (the target itself) 1.33-1.75. The threshold only moves the stop further than the flow carries it: 0.
-- Typical hourly volume at a price: the median per-hour quote volume (quote volume / bar hours; volume x close
-  where the quote volume is missing) of the window's bars whose [low, high] contains the price; with no such bar,
-  the window's median per-hour quote volume. ``forced_share_of_hourly_volume`` = forced_usd / that volume.
+- Typical hourly volume at a price (``activity.py``): the median per-hour quote volume of the window's bars whose
+  [low, high] contains the price (the window's median where none does). ``forced_share_of_hourly_volume`` =
+  forced_usd / that volume.
 - Summary per side: the smallest move, scanned on every grid bin edge of that side and the listed moves, whose
   forced notional reaches one typical hour of volume at its price (null when none inside the map).
 
@@ -48,75 +48,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from .flow import bar_hours, column
+from .activity import Activity, activity, bars_activity, hourly_volume_at
+
+__all__ = ["DEFAULT_MOVES_PCT", "IMPACT_Y", "THIN_FRACTION", "Activity", "SideWalk", "activity", "bars_activity",
+           "cascade_view", "hourly_volume_at", "run_end", "side_walk"]
 
 DEFAULT_MOVES_PCT = (1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0)
 THIN_FRACTION = 0.0  # the run alone (module doc: a fixed threshold measured worse)
 IMPACT_Y = 1.0
 MAX_STEPS = 500  # iterations of the run; each one moves the end further (sim cascades: median 3, max 127)
 TOLERANCE = 1e-10  # log-price distance below which the run has settled
-
-
-@dataclass(frozen=True)
-class Activity:
-    """What the cascade needs from the window's bars: the range and per-hour quote volume of every bar with a
-    known volume (sorted by that volume), plus the square-root law's daily scales."""
-
-    low: np.ndarray
-    high: np.ndarray
-    hourly_volume: np.ndarray  # quote volume per hour, ascending
-    daily_vol: float  # sigma_D, fraction
-    daily_volume: float  # V_D, USD
-
-    @property
-    def median_hourly_volume(self) -> float:
-        return float(np.median(self.hourly_volume)) if len(self.hourly_volume) else float("nan")
-
-
-def activity(low: np.ndarray, high: np.ndarray, close: np.ndarray, quote: np.ndarray, bar_hours: float) -> Activity:
-    """The bars' activity: quote volume per hour (``quote`` may hold NaN), sigma_D = std of log close returns x
-    sqrt(24 / bar_hours), V_D = mean per-hour quote volume x 24."""
-    hours = bar_hours if bar_hours > 0 else 1.0
-    low, high, close = (np.asarray(a, dtype="float64") for a in (low, high, close))
-    per_hour = np.asarray(quote, dtype="float64") / hours
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.diff(np.log(close))
-    r = r[np.isfinite(r)]
-    sigma = float(np.std(r, ddof=1) * np.sqrt(24.0 / hours)) if len(r) >= 2 else 0.0
-    ok = np.isfinite(per_hour) & (per_hour > 0) & np.isfinite(low) & np.isfinite(high)
-    daily = float(per_hour[ok].mean() * 24.0) if ok.any() else float("nan")
-    order = np.argsort(per_hour[ok], kind="stable")
-    return Activity(low[ok][order], high[ok][order], per_hour[ok][order], sigma, daily)
-
-
-def bars_activity(bars: pd.DataFrame) -> Activity:
-    """``activity`` of a bar frame (``BAR_COLUMNS``): quote volume, else volume x close."""
-    close = column(bars, "close")
-    quote = column(bars, "quote_volume")
-    quote = np.where(np.isfinite(quote), quote, column(bars, "volume") * close)
-    return activity(column(bars, "low"), column(bars, "high"), close, quote, bar_hours(bars))
-
-
-def hourly_volume_at(prices: np.ndarray, act: Activity) -> np.ndarray:
-    """Median per-hour quote volume of the bars whose [low, high] contains each price (the window's median where
-    none does). With the bars in volume order, the containing bars of price i are row i of a prices x bars mask
-    in volume order too, so its median is the mean of its ((c - 1) // 2)-th and (c // 2)-th True cell."""
-    prices = np.asarray(prices, dtype="float64")
-    out = np.full(len(prices), act.median_hourly_volume)
-    n = len(act.hourly_volume)
-    if not n or not len(prices):
-        return out
-    inside = (act.low[None, :] <= prices[:, None]) & (act.high[None, :] >= prices[:, None])
-    count = inside.sum(axis=1)
-    cells = np.flatnonzero(inside)
-    offset = np.cumsum(count) - count
-    has = count > 0
-    lo = cells[(offset + (count - 1) // 2)[has]] % n
-    hi = cells[(offset + count // 2)[has]] % n
-    out[has] = (act.hourly_volume[lo] + act.hourly_volume[hi]) / 2
-    return out
 
 
 @dataclass(frozen=True)
