@@ -83,7 +83,8 @@ class LiquidationsQuerySchema(Schema.from_dict(model_fields())):
                        "used (a calibrated model may have others), values must be tiers of it (meta.model.params)."})
     include = fields.String(load_default=",".join(DEFAULT_INCLUDE), validate=validate.Regexp(
         INCLUDE_PATTERN, error=f"parts from {', '.join(PARTS)}, comma-separated"), metadata={
-        "description": f"Parts to answer, comma-separated, from {', '.join(PARTS)} (heatmap only on request)."})
+        "description": f"Parts to answer, comma-separated, from {', '.join(PARTS)} (heatmap and cascade only on "
+                       "request)."})
     heatmap_format = fields.String(load_default="sparse", validate=validate.OneOf(["sparse", "dense"]))
     heatmap_rows = fields.Integer(load_default=DEFAULT_HEATMAP_ROWS, validate=validate.Range(min=10, max=2000),
                                   metadata={"description": "Time rows of the heatmap at most (every k-th bar, "
@@ -172,6 +173,11 @@ class LiquidationsResponseSchema(Schema):
     heatmap = fields.Dict(metadata={"description": "time and price axes; data [[t, p, usd]] (sparse) or "
                                                    "values[t][p] (dense)."})
     swept = fields.List(fields.Nested(LiquidationSweptSchema), metadata={"description": "Model liquidations per bar."})
+    cascade = fields.Dict(metadata={"description": "include=cascade: per move of moves_pct % down (long levels) and "
+                                    "up (short levels): {move_pct, price, forced_usd, hourly_volume_usd, "
+                                    "forced_share_of_hourly_volume, exhaustion_price, exhaustion_pct, run_forced_usd, "
+                                    "beyond_map}; summary {down, up}: the first move whose forced notional reaches "
+                                    "one typical hour of volume (or null); rule: the constants used."})
 
 
 def estimate_for_request(market, args: dict[str, Any], params: dict[str, Any]):
