@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import flow
-from .levels import LONG, LevelArrays, build_levels, sweep_levels
+from .levels import LONG, LevelArrays, build_levels, log_at, sweep_levels
 from .params import LiquidationParams
 
 OPEN_CHUNK = 128  # bars per block of the open-notional sum (bounds exp() of the survival differences)
@@ -33,21 +33,23 @@ OPEN_CHUNK = 128  # bars per block of the open-notional sum (bounds exp() of the
 @dataclass(frozen=True)
 class Candidate:
     """One choice of the structural parameters; ``half_life`` is the volume flow's holding half-life or the OI
-    flow's extra decay (None: OI closures only)."""
+    flow's extra decay (None: OI closures only), ``alpha`` its leverage exponent (half_life_leverage_exponent)."""
 
     flow: str
     half_life: float | None
     split: str
+    alpha: float = 0.0
 
     def fields(self) -> dict[str, object]:
         if self.flow == "volume":
             return {"flow_source": "volume", "volume_half_life_hours": float(self.half_life or 24.0),
-                    "decay_half_life_hours": None, "split": self.split}
-        return {"flow_source": self.flow, "decay_half_life_hours": self.half_life, "split": self.split}
+                    "decay_half_life_hours": None, "split": self.split, "half_life_leverage_exponent": self.alpha}
+        return {"flow_source": self.flow, "decay_half_life_hours": self.half_life, "split": self.split,
+                "half_life_leverage_exponent": self.alpha if self.half_life is not None else 0.0}
 
     def label(self) -> str:
         hl = "none" if self.half_life is None else f"{self.half_life:g}h"
-        return f"{self.flow}/{hl}/{self.split}"
+        return f"{self.flow}/{hl}/{self.split}" + (f"/a{self.alpha:g}" if self.alpha else "")
 
 
 @dataclass
@@ -104,17 +106,19 @@ def candidate_basis(bars: pd.DataFrame, sweeps: Sweeps, params: LiquidationParam
         cache["new", key] = flow.new_notional(bars, unit, sweeps.entry, used)
     if ("share", unit.split) not in cache:
         cache["share", unit.split] = flow.long_shares(bars, unit)
-    surv_key = ("surv", used, unit.oi_closure, unit.decay_half_life_hours, unit.volume_half_life_hours)
+    surv_key = ("surv", used, unit.oi_closure, unit.decay_half_life_hours, unit.volume_half_life_hours,
+                unit.half_life_leverage_exponent)
     if surv_key not in cache:
-        cache[surv_key] = flow.log_survival(bars, unit, used)
+        cache[surv_key] = flow.log_survival(bars, unit, used, sweeps.tiers)
     new, share, log_surv = cache["new", key], cache["share", unit.split], cache[surv_key]
     lv, n, k = sweeps.levels, sweeps.n, len(sweeps.tiers)
     amount = new[lv.bar] * np.where(lv.side == LONG, share[lv.bar], 1.0 - share[lv.bar])
     swept = []
     for side in (LONG, 1 - LONG):
         sel = (lv.side == side) & (lv.swept < n) & (amount > 0)
-        t = lv.swept[sel]
-        usd = amount[sel] * np.exp(log_surv[t - 1] - log_surv[lv.bar[sel]]) * sweeps.factor[sel]
+        t, tier = lv.swept[sel], lv.tier[sel].astype("int64")
+        held = log_at(log_surv, t - 1, tier) - log_at(log_surv, lv.bar[sel], tier)
+        usd = amount[sel] * np.exp(held) * sweeps.factor[sel]
         idx = t * k + lv.tier[sel].astype("int64")
         swept.append(np.bincount(idx, weights=usd, minlength=n * k)[: n * k].reshape(n, k))
     open_args = (lv.bar, np.minimum(lv.swept, n), lv.tier.astype("int64"), amount, log_surv, n, k)
@@ -123,7 +127,8 @@ def candidate_basis(bars: pd.DataFrame, sweeps: Sweeps, params: LiquidationParam
 
 def open_per_bar(bar: np.ndarray, gone: np.ndarray, tier: np.ndarray, amount: np.ndarray, log_surv: np.ndarray,
                  n: int, k: int) -> np.ndarray:
-    """O[t, k] = sum of amount x exp(L_t - L_j) over tier-k levels with j <= t < gone (n x k).
+    """O[t, k] = sum of amount x exp(L_t - L_j) over tier-k levels with j <= t < gone (n x k); L may be n x k
+    (one survival per tier, flow.log_survival), then tier k's own column.
 
     Blocks of ``OPEN_CHUNK`` bars share the reference R = L at the block start: exp(L_t - L_j) =
     exp(L_t - R) x exp(R - L_j), both bounded inside a block (L is non-increasing), so long histories neither
@@ -135,13 +140,15 @@ def open_per_bar(bar: np.ndarray, gone: np.ndarray, tier: np.ndarray, amount: np
         sel = (bar < stop) & (gone > start) & (amount > 0)
         if not sel.any():
             continue
-        ref = log_surv[start]
-        value = amount[sel] * np.exp(ref - log_surv[bar[sel]])
+        ref = log_surv[start]  # a number, or one per tier
+        value = amount[sel] * np.exp((ref if log_surv.ndim == 1 else ref[tier[sel]])
+                                     - log_at(log_surv, bar[sel], tier[sel]))
         first = np.maximum(bar[sel], start) - start
         last = np.minimum(gone[sel], stop) - start
         m = stop - start
         events = np.bincount(first * k + tier[sel], weights=value, minlength=(m + 1) * k)
         events -= np.bincount(last * k + tier[sel], weights=value, minlength=(m + 1) * k)
         alive = np.cumsum(events[: (m + 1) * k].reshape(m + 1, k), axis=0)[:m]
-        out[start:stop] = alive * np.exp(log_surv[start:stop] - ref)[:, None]
+        shift = log_surv[start:stop] - ref
+        out[start:stop] = alive * np.exp(shift if shift.ndim == 2 else shift[:, None])
     return out

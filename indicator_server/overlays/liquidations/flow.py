@@ -128,28 +128,38 @@ def new_notional(bars: pd.DataFrame, params: LiquidationParams, entry: np.ndarra
     return out * params.notional_scale
 
 
-def log_survival(bars: pd.DataFrame, params: LiquidationParams, flow: str) -> np.ndarray:
+def log_survival(bars: pd.DataFrame, params: LiquidationParams, flow: str,
+                 tiers: tuple[float, ...] | None = None) -> np.ndarray:
     """Cumulative log of the share of exposure still open, L_t (non-increasing, L_0 = 0).
 
     A level opened in bar j holds notional x exp(L_t - L_j) at the close of bar t (DOMAIN.md section 3 step 5).
     Per bar: + log(OI_t / OI_(t-1)) when OI falls and ``oi_closure`` is "proportional" (OI flows only); - ln2 x
     bar_hours / half-life for the decay (``decay_half_life_hours``, or ``volume_half_life_hours`` for the pure
     volume flow). Kept as a sum of logs so long histories do not underflow (PERFORMANCE.md).
+
+    With ``half_life_leverage_exponent`` alpha > 0 the decay depends on the tier: an n x K array, column k for
+    tier L_k (``tiers``, default the params' own) decaying at ln2 / (h x (L_k / 10)^-alpha) per hour, i.e. the
+    decay term times (L_k / 10)^alpha (a holding time falling as a power of leverage, as a log-normal hold whose
+    median scales with L^-alpha would; the OI closures are shared by every tier). alpha = 0: one column, 1-D.
     """
     n = len(bars)
-    step = np.zeros(n)
+    closure, decay = np.zeros(n), np.zeros(n)
     if flow in ("oi", "blend") and params.oi_closure == "proportional":
         oi = open_interest_base(bars)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = oi[1:] / oi[:-1]
         falling = np.isfinite(ratio) & (ratio < 1.0) & (ratio > 0)
-        step[1:] += np.log(np.where(falling, ratio, 1.0))
+        closure[1:] += np.log(np.where(falling, ratio, 1.0))
     half_life = params.decay_half_life_hours
     if half_life is None and flow == "volume":
         half_life = params.volume_half_life_hours
     if half_life is not None:
-        step[1:] -= LN2 * bar_hours(bars) / half_life
-    return np.cumsum(step)
+        decay[1:] -= LN2 * bar_hours(bars) / half_life
+    alpha = params.half_life_leverage_exponent
+    if alpha == 0 or half_life is None:
+        return np.cumsum(closure + decay)
+    rate = (np.asarray(params.leverage_tiers if tiers is None else tiers, dtype="float64") / 10.0) ** alpha
+    return np.cumsum(closure)[:, None] + np.cumsum(decay)[:, None] * rate[None, :]
 
 
 def bracket_for(brackets: tuple[Bracket, ...], notional: float) -> Bracket:

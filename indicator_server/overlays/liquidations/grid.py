@@ -56,26 +56,36 @@ def _blocks(log_rows: np.ndarray, row_block: int) -> Iterator[tuple[int, int]]:
 
 def iter_alive_grid(levels: LevelArrays, log_surv: np.ndarray, rows: np.ndarray, edges: np.ndarray,
                     row_block: int = ROW_BLOCK) -> Iterator[tuple[int, int, np.ndarray]]:
-    """Yield (first row, end row, grid block) with the open notional of ``levels`` per (row, price bin)."""
+    """Yield (first row, end row, grid block) with the open notional of ``levels`` per (row, price bin).
+
+    ``log_surv`` may hold one column per tier (n x K, flow.log_survival with a leverage exponent): each tier is
+    summed with its own column, in blocks cut on the fastest-falling column (it bounds every tier's fall)."""
     bins = len(edges) - 1
     b = bin_index(levels.price, edges)
     rs = np.searchsorted(rows, levels.bar, side="left")
     re = np.searchsorted(rows, levels.swept, side="left")
     keep = (b >= 0) & (rs < re) & (levels.notional > 0)
     b, rs, re = b[keep], rs[keep], re[keep]
-    notional, log_open = levels.notional[keep], log_surv[levels.bar[keep]]
-    log_rows = log_surv[rows]
+    cols = log_surv[:, None] if log_surv.ndim == 1 else log_surv
+    group = np.zeros(int(keep.sum()), dtype="int64") if log_surv.ndim == 1 else levels.tier[keep].astype("int64")
+    notional, log_open = levels.notional[keep], cols[levels.bar[keep], group]
+    log_rows = cols[rows]
+    cut = log_rows.min(axis=1)
     tol = 1e-10 * float(notional.max()) if len(notional) else 0.0
-    for a, z in _blocks(log_rows, row_block):
+    for a, z in _blocks(cut, row_block):
         sel = np.flatnonzero((rs < z) & (re > a))
-        ref = log_rows[a]
-        w = notional[sel] * np.exp(ref - log_open[sel])
-        start = (np.maximum(rs[sel], a) - a) * bins + b[sel]
-        end = (np.minimum(re[sel], z) - a) * bins + b[sel]
-        diff = np.bincount(np.concatenate([start, end]), weights=np.concatenate([w, -w]),
-                           minlength=(z - a + 1) * bins).astype("float64", copy=False)
-        block = np.cumsum(diff.reshape(z - a + 1, bins)[:-1], axis=0)
-        block *= np.exp(log_rows[a:z] - ref)[:, None]
+        block = np.zeros((z - a, bins))
+        for g in np.unique(group[sel]):
+            one = sel[group[sel] == g]
+            ref = log_rows[a, g]
+            w = notional[one] * np.exp(ref - log_open[one])
+            start = (np.maximum(rs[one], a) - a) * bins + b[one]
+            end = (np.minimum(re[one], z) - a) * bins + b[one]
+            diff = np.bincount(np.concatenate([start, end]), weights=np.concatenate([w, -w]),
+                               minlength=(z - a + 1) * bins).astype("float64", copy=False)
+            part = np.cumsum(diff.reshape(z - a + 1, bins)[:-1], axis=0)
+            part *= np.exp(log_rows[a:z, g] - ref)[:, None]
+            block += part
         block[block < tol] = 0.0  # rounding of +w/-w pairs must leave neither dust nor negatives
         yield a, z, block
 

@@ -85,14 +85,20 @@ def sweep_levels(levels: LevelArrays, low: np.ndarray, high: np.ndarray) -> None
             levels.swept[sel] = first_touch(sign * values, levels.bar[sel] + 1, sign * levels.price[sel])
 
 
+def log_at(log_surv: np.ndarray, t: np.ndarray, tier: np.ndarray) -> np.ndarray:
+    """L at bars ``t`` for levels of tiers ``tier`` (flow.log_survival: 1-D, or n x K per tier)."""
+    return log_surv[t] if log_surv.ndim == 1 else log_surv[t, tier]
+
+
 def swept_per_bar(levels: LevelArrays, log_surv: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """USD the model liquidates in each bar, long and short: a level swept in bar t holds
-    notional x exp(L_(t-1) - L_j) (what was open at the previous close)."""
+    notional x exp(L_(t-1) - L_j) (what was open at the previous close; L of the level's tier if per tier)."""
     out = []
     for side in (LONG, SHORT):
         sel = (levels.side == side) & (levels.swept < n)
-        t = levels.swept[sel]
-        usd = levels.notional[sel] * np.exp(log_surv[t - 1] - log_surv[levels.bar[sel]])
+        t, tier = levels.swept[sel], levels.tier[sel]
+        held = log_at(log_surv, t - 1, tier) - log_at(log_surv, levels.bar[sel], tier)
+        usd = levels.notional[sel] * np.exp(held)
         out.append(np.bincount(t, weights=usd, minlength=n)[:n].astype("float64", copy=False))
     return out[0], out[1]
 
@@ -100,4 +106,6 @@ def swept_per_bar(levels: LevelArrays, log_surv: np.ndarray, n: int) -> tuple[np
 def open_notional(levels: LevelArrays, log_surv: np.ndarray, n: int) -> np.ndarray:
     """Notional still open at the last close (0 for swept levels)."""
     alive = levels.swept >= n
-    return np.where(alive, levels.notional * np.exp(log_surv[n - 1] - log_surv[levels.bar]), 0.0)
+    last = np.full(len(levels), n - 1)
+    held = log_at(log_surv, last, levels.tier) - log_at(log_surv, levels.bar, levels.tier)
+    return np.where(alive, levels.notional * np.exp(held), 0.0)

@@ -49,6 +49,9 @@ class LiquidationParams:
       ``position_size_usd`` in ``brackets`` (default: Binance BTCUSDT snapshot).
     Closing (step 5): ``oi_closure`` "proportional": when OI falls by x%, every open level shrinks by x%; "none".
       ``decay_half_life_hours``: optional extra exponential decay of every level (None = off).
+      ``half_life_leverage_exponent`` alpha: the decay's half-life (``volume_half_life_hours`` of the volume flow,
+      ``decay_half_life_hours`` of the OI flows) is that of a 10x position; tier L holds h x (L / 10)^-alpha, so
+      low leverage is held longer (alpha > 0). 0 (default): one half-life for every tier. OI closures are shared.
     ``notional_scale`` multiplies all notional (calibration against recorded liquidations).
     Product: ``min_bars`` below which the map is flagged as not meaningful; ``map_range_pct`` the map's price range
       around the last close; ``heatmap_pad_pct`` padding of the heatmap's price axis beyond the window's low/high;
@@ -74,6 +77,7 @@ class LiquidationParams:
     brackets: tuple[Bracket, ...] = BINANCE_BTCUSDT
     oi_closure: str = "proportional"
     decay_half_life_hours: float | None = None
+    half_life_leverage_exponent: float = 0.0
     # Ratio of real (all-exchange) to modelled liquidation totals over 2025-01-08..2025-04-30 on Binance volume.
     notional_scale: float = 0.0893
     min_bars: int = 48
@@ -105,6 +109,8 @@ class LiquidationParams:
             problems["cluster_bin_pct"] = "must be in [0.01, 10]"
         if self.map_range_pct >= 100:
             problems["map_range_pct"] = "must be < 100"
+        if not 0 <= self.half_life_leverage_exponent <= 2:
+            problems["half_life_leverage_exponent"] = "must be in [0, 2]"
         if self.decay_half_life_hours is not None and not self.decay_half_life_hours > 0:
             problems["decay_half_life_hours"] = "must be > 0 or null"
         if len(self.split_weights) != 3 or min(self.split_weights) < 0 or sum(self.split_weights) <= 0:

@@ -45,6 +45,8 @@ def reference_model(bars: pd.DataFrame, params: LiquidationParams, *, rows: np.n
     if half_life is None and used_flow == "volume":
         half_life = params.volume_half_life_hours
     decay = 0.0 if half_life is None else math.log(2) * flow.bar_hours(bars) / half_life
+    # tier L decays (L / 10)^alpha times as fast (half_life_leverage_exponent)
+    rate = [(lev / 10.0) ** params.half_life_leverage_exponent for lev in params.leverage_tiers]
     use_oi = used_flow in ("oi", "blend") and params.oi_closure == "proportional"
 
     row_set = {} if rows is None else {int(r): i for i, r in enumerate(rows)}
@@ -55,7 +57,6 @@ def reference_model(bars: pd.DataFrame, params: LiquidationParams, *, rows: np.n
     for t in range(n):
         step = 0.0
         if t > 0:
-            step -= decay
             if use_oi and math.isfinite(oi[t]) and math.isfinite(oi[t - 1]) and 0 < oi[t] < oi[t - 1]:
                 step += math.log(oi[t] / oi[t - 1])
         still = []
@@ -66,7 +67,7 @@ def reference_model(bars: pd.DataFrame, params: LiquidationParams, *, rows: np.n
                 lv["swept"] = t
                 lv["open_usd"] = 0.0
             else:
-                lv["open_usd"] *= math.exp(step)
+                lv["open_usd"] *= math.exp(step - (decay * rate[lv["tier"]] if t > 0 else 0.0))
                 still.append(lv)
         alive = still
         if new[t] > 0 and math.isfinite(entry[t]) and entry[t] > 0:

@@ -14,19 +14,20 @@ from indicator_server.market.sim import GENESIS_MS, SimSource
 from indicator_server.overlays.liquidations import LEVERAGE_GROUPS, LiquidationParams, estimate_liquidations, flow
 from indicator_server.overlays.liquidations.basis import Candidate, build_sweeps, candidate_basis
 from indicator_server.overlays.liquidations.calibrate import (
+    ALPHAS,
     HALF_LIVES,
     MIN_CALIBRATION_BARS,
     calibrate_liquidations,
 )
 from indicator_server.overlays.liquidations.fit import turnover_half_life
-from indicator_server.overlays.liquidations.levels import open_notional
+from indicator_server.overlays.liquidations.levels import log_at, open_notional
 from indicator_server.overlays.liquidations.model import run_model
 from indicator_server.timeframes import HOUR_MS
 
 CLOCK = pd.Timestamp("2026-01-01", tz="UTC").timestamp()
 TRUE = LiquidationParams(flow_source="volume", volume_half_life_hours=48.0, split="taker",
                          leverage_tiers=(5.0, 10.0, 25.0, 50.0, 100.0), leverage_weights=(0.1, 0.4, 0.2, 0.2, 0.1),
-                         notional_scale=0.5)
+                         notional_scale=0.5, half_life_leverage_exponent=0.5)
 
 
 def sim_world(symbol: str, days: int = 30, end: str = "2025-01-15") -> tuple[SimSource, pd.DataFrame]:
@@ -57,16 +58,19 @@ def with_prints(bars: pd.DataFrame, params: LiquidationParams) -> pd.DataFrame:
     for side, name in ((0, "long"), (1, "short")):
         sel = (lv.side == side) & (lv.swept < core.n)
         t = lv.swept[sel]
-        usd = lv.notional[sel] * np.exp(core.log_surv[t - 1] - core.log_surv[lv.bar[sel]]) * factor[sel]
+        held = log_at(core.log_surv, t - 1, lv.tier[sel]) - log_at(core.log_surv, lv.bar[sel], lv.tier[sel])
+        usd = lv.notional[sel] * np.exp(held) * factor[sel]
         out[f"{name}_liquidated_usd"] = np.bincount(t, usd, minlength=core.n)[: core.n]
     return out
 
 
-def test_basis_is_the_model_split_by_tier(world):
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_basis_is_the_model_split_by_tier(world, alpha):
     _, bars = world
-    params = LiquidationParams(flow_source="blend", decay_half_life_hours=30.0, split="candle")
+    params = LiquidationParams(flow_source="blend", decay_half_life_hours=30.0, split="candle",
+                               half_life_leverage_exponent=alpha)
     sweeps = build_sweeps(bars, params, params.leverage_tiers)
-    basis = candidate_basis(bars, sweeps, params, Candidate("blend", 30.0, "candle"))
+    basis = candidate_basis(bars, sweeps, params, Candidate("blend", 30.0, "candle", alpha))
     w = np.asarray(params.leverage_weights) / sum(params.leverage_weights) * params.notional_scale
     core = run_model(bars, params)
     swept = estimate_liquidations(bars, params, include=("swept",)).swept
@@ -84,12 +88,31 @@ def test_recovers_weights_half_life_and_scale_from_its_own_prints(world):
     got = cal.params
     assert cal.info["method"] == "fitted"
     assert (got.flow_source, got.volume_half_life_hours, got.split) == ("volume", 48.0, "taker")
+    assert got.half_life_leverage_exponent == 0.5 and cal.info["fitted"]["half_life_leverage_exponent"] == 0.5
     mix = dict(zip(got.leverage_tiers, got.leverage_weights, strict=True))
     for tier, weight in zip(TRUE.leverage_tiers, TRUE.leverage_weights, strict=True):
         assert mix.get(tier, 0.0) == pytest.approx(weight, abs=0.05), (tier, mix)  # the ridge pulls to the prior
     assert sum(v for t, v in mix.items() if t not in TRUE.leverage_tiers) < 0.05
     assert got.notional_scale == pytest.approx(TRUE.notional_scale, rel=0.1)
     assert cal.info["quality"]["in_sample"]["spearman_long"] > 0.99
+
+
+def test_leverage_exponent_is_the_prints_choice_unless_fixed(world):
+    """Prints per bar: the candidates' half-life falls with leverage (calibrate.ALPHAS); a user's exponent stays;
+    period totals keep the prior's."""
+    _, bars = world
+    flat = TRUE.replace(half_life_leverage_exponent=0.0)
+    prints = with_prints(bars, flat)
+    assert calibrate_liquidations(prints).params.half_life_leverage_exponent == ALPHAS["prints per bar"][0]
+    fixed = calibrate_liquidations(prints, fix=("half_life_leverage_exponent",))
+    assert fixed.params.half_life_leverage_exponent == 0.0 and fixed.params.volume_half_life_hours == 48.0
+    given = calibrate_liquidations(prints, LiquidationParams(volume_half_life_hours=48.0),
+                                   fix=("volume_half_life_hours",))
+    assert given.params.half_life_leverage_exponent == 0.0  # a half-life the user gives is every tier's
+    day = prints["time"] // 86_400_000 * 86_400_000
+    daily = prints.groupby(day)[["long_liquidated_usd", "short_liquidated_usd"]].sum().reset_index()
+    daily.columns = ["time", "long_usd", "short_usd"]
+    assert calibrate_liquidations(bars, observed=daily).params.half_life_leverage_exponent == 0.0
 
 
 def test_recovers_from_daily_totals(world):

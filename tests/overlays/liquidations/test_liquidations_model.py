@@ -97,6 +97,8 @@ def _compare(bars: pd.DataFrame, params: LiquidationParams, bins: int = 120, max
     {"flow_source": "blend", "oi_weight": 0.3, "decay_half_life_hours": 24, "split": "blend"},
     {"split": "ratio", "oi_closure": "none", "entry_price": "hlc3", "leverage_tiers": [3, 20, 125],
      "leverage_weights": [1, 1, 1], "position_size_usd": 300_000},
+    {"flow_source": "volume", "volume_half_life_hours": 12, "half_life_leverage_exponent": 0.5},
+    {"flow_source": "blend", "decay_half_life_hours": 24, "half_life_leverage_exponent": 1.0},
 ])
 def test_vectorised_equals_loop_on_real_okx_sol(sol_bars, overrides):
     _compare(sol_bars, LiquidationParams.from_dict(overrides))
@@ -118,6 +120,28 @@ def test_long_decay_history_stays_finite_and_equal():
     core = run_model(bars, params)
     assert core.log_surv[-1] < -1_000
     _compare(bars, params, bins=60, max_rows=n)
+    per_tier = params.replace(leverage_tiers=(5.0, 100.0), leverage_weights=(1.0, 1.0),
+                              half_life_leverage_exponent=1.0)  # the 100x column falls 20 x as fast as the 5x
+    assert run_model(bars, per_tier).log_surv[-1, 1] < -10_000
+    _compare(bars, per_tier, bins=60, max_rows=n)
+
+
+def test_half_life_falls_with_leverage():
+    """alpha: tier L holds half-life x (L / 10)^-alpha; 0 keeps one 1-D survival for every tier."""
+    bars = make_bars([100.0] * 5, volume=1.0, quote_volume=100.0)
+    params = LiquidationParams(volume_half_life_hours=4.0, leverage_tiers=(2.5, 10.0, 40.0),
+                               leverage_weights=(1.0, 1.0, 1.0), half_life_leverage_exponent=0.5)
+    surv = np.exp(flow.log_survival(bars, params, "volume"))
+    assert surv.shape == (5, 3)
+    np.testing.assert_allclose(surv[4], [0.5 ** 0.5, 0.5, 0.25])  # half-lives 8 h, 4 h, 2 h over 4 bars
+    flat = flow.log_survival(bars, params.replace(half_life_leverage_exponent=0.0), "volume")
+    assert flat.ndim == 1 and np.exp(flat[4]) == pytest.approx(0.5)
+    assert params.to_dict()["half_life_leverage_exponent"] == 0.5
+    assert LiquidationParams().half_life_leverage_exponent == 0.0
+    with pytest.raises(InvalidArgument):
+        LiquidationParams(half_life_leverage_exponent=-0.1)
+    with pytest.raises(InvalidArgument):
+        LiquidationParams.from_dict({"half_life_leverage_exponent": 3})
 
 
 def test_too_little_data_warns_instead_of_raising():
