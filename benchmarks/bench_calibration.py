@@ -10,8 +10,8 @@ Run from the repo root: ``python -m benchmarks.bench_calibration`` (``--quick``:
   calibrated on the ``CALIBRATION_BARS["1h"]`` bars ending at the case's end (causal: nothing after it) against
   the sim's per-bar liquidations (prints, or ``true_liquidations(value="liquidation")``), then scored by
   ``accuracy_sim.evaluate_case`` (720-bar window) next to the defaults; the fitted leverage mix (low <= 10x,
-  medium, high >= 50x) next to the true opened-notional mix of ``positions()``, and the fitted half-life next to the
-  true median holding time.
+  medium, high >= 50x) next to the true opened-notional mix of ``positions()``, and the fitted half-life (at 10x,
+  with its leverage exponent ``a``: tier L holds it x (L / 10)^-a) next to the true median holding time.
 - real: calibrated on Binance BTCUSDT 1h bars before 2025-05-01 against Coinglass daily totals; held-out
   (2025-05-01..2025-09-08) daily Spearman long/short and modelled/real totals.
 """
@@ -139,7 +139,8 @@ def sim_cases(quick: bool = False, tuning: bool = False, window: int = 720) -> d
             row = {"symbol": symbol, "end": end, "fitted": cal.info["fitted"],
                    "fitted_mix": group_mix(p.leverage_tiers, p.leverage_weights), "true_mix": mix,
                    "fitted_half_life_h": p.volume_half_life_hours if p.flow_source == "volume"
-                   else p.decay_half_life_hours, "flow": p.flow_source, "true_median_hold_h": hold,
+                   else p.decay_half_life_hours, "fitted_alpha": p.half_life_leverage_exponent,
+                   "flow": p.flow_source, "true_median_hold_h": hold,
                    "oi_turnover_half_life_h": cal.info["data"].get("oi_turnover_half_life_hours"),
                    "true_mean_hold_half_life_h": mean_hl}
             for name, params in (("default", LiquidationParams()), ("calibrated", p)):
@@ -230,7 +231,7 @@ def print_sim(result: dict[str, Any]) -> None:
             if name == "calibrated":
                 f, t = r["fitted_mix"], r["true_mix"]
                 extra = (f"   {f['low']:.2f}/{f['medium']:.2f}/{f['high']:.2f} | {t['low']:.2f}/{t['medium']:.2f}/"
-                         f"{t['high']:.2f}   {r['flow']} {r['fitted_half_life_h']} | "
+                         f"{t['high']:.2f}   {r['flow']} {r['fitted_half_life_h']} a{r['fitted_alpha']:g} | "
                          f"{_hours(r['oi_turnover_half_life_h'])} | {_hours(r['true_mean_hold_half_life_h'])}")
             print(f"{r['symbol']:10}{r['end']:12}{name:11}{cells}{extra}")
     for name, med in result["median"].items():
