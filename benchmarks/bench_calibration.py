@@ -7,8 +7,8 @@ Run from the repo root: ``python -m benchmarks.bench_calibration`` (``--quick``:
   totals), median of repeats.
 - sim (held-out seeds <code>7-9 of every regime, windows ending after 2025-05-01; the calibration's constants were
   chosen on seeds <code>1-3 and TUNE* symbols, windows before it; ``--tuning`` shows those): each case's model is
-  calibrated on the ``CALIBRATION_BARS["1h"]`` bars ending at the case's end (causal: nothing after it) against
-  the sim's per-bar liquidations (prints, or ``true_liquidations(value="liquidation")``), then scored by
+  calibrated on the ``CALIBRATION_BARS["1h"]`` bars (``--calibration-bars N``: N) ending at the case's end (causal)
+  against the sim's per-bar liquidations (prints, or ``true_liquidations(value="liquidation")``), then scored by
   ``accuracy_sim.evaluate_case`` (720-bar window) next to the defaults; the fitted leverage mix (low <= 10x,
   medium, high >= 50x) next to the true opened-notional mix of ``positions()``, and the fitted half-life (at 10x,
   with its leverage exponent ``a``: tier L holds it x (L / 10)^-a) next to the true median holding time.
@@ -121,8 +121,10 @@ def _timed(fn, repeats: int) -> float:
     return float(np.median(times) * 1000)
 
 
-def sim_cases(quick: bool = False, tuning: bool = False, window: int = 720) -> dict[str, Any]:
-    """Defaults vs calibrated on the scored seeds x ends (``tuning``: the tuning ones) of every regime."""
+def sim_cases(quick: bool = False, tuning: bool = False, window: int = 720,
+              calibration_bars: int | None = None) -> dict[str, Any]:
+    """Defaults vs calibrated on the scored seeds x ends (``tuning``: the tuning ones) of every regime; the
+    calibration sees ``calibration_bars`` bars ending at the case's end (default ``CALIBRATION_BARS["1h"]``)."""
     source = SimSource(clock=lambda: CLOCK)
     seeds, ends = (TUNING_SEEDS, TUNING_ENDS) if tuning else (SCORED_SEEDS, SCORED_ENDS)
     if quick:
@@ -132,7 +134,7 @@ def sim_cases(quick: bool = False, tuning: bool = False, window: int = 720) -> d
     for symbol in symbols:
         for end in ends:
             end_ms = _ms(end)
-            bars = sim_calibration_bars(source, symbol, end_ms, CALIBRATION_BARS["1h"])
+            bars = sim_calibration_bars(source, symbol, end_ms, calibration_bars or CALIBRATION_BARS["1h"])
             cal = calibrate_liquidations(bars)
             p = cal.params
             mix, hold, mean_hl = true_mix(source, symbol, int(bars["time"].iloc[0]), end_ms)
@@ -248,13 +250,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--part", choices=("speed", "sim", "real", "all"), default="all")
     parser.add_argument("--tuning", action="store_true", help="the sim part on the tuning seeds and ends")
+    parser.add_argument("--calibration-bars", type=int, default=None,
+                        help="bars the sim part's calibrations see (default: CALIBRATION_BARS['1h'])")
     args = parser.parse_args(argv)
     summary: dict[str, Any] = {}
     if args.part in ("speed", "all"):
         summary["speed"] = speed()
         print("calibration time (median ms):", json.dumps(summary["speed"]))
     if args.part in ("sim", "all"):
-        summary["sim"] = sim_cases(args.quick, args.tuning)
+        summary["sim"] = sim_cases(args.quick, args.tuning, calibration_bars=args.calibration_bars)
         print_sim(summary["sim"])
     if args.part in ("real", "all") and _data.available():
         summary["real"] = real_case()
