@@ -26,7 +26,7 @@ from marshmallow import ValidationError, fields, validate
 from ..errors import InvalidArgument, UpstreamError
 from ..market.assemble import LIQUIDATION_BAR_COLUMNS
 from ..overlays.liquidations import LEVERAGE_GROUPS, MODEL_VERSION, LiquidationParams
-from ..overlays.liquidations.calibrate import CALIBRATION_BARS, MIN_CALIBRATION_BARS, calibrate_liquidations
+from ..overlays.liquidations.calibrate import MIN_CALIBRATION_BARS, calibrate_liquidations, calibration_bars_for
 from ..overlays.liquidations.params import FLOW_SOURCES, SPLITS
 
 log = logging.getLogger(__name__)
@@ -143,11 +143,13 @@ def _decode(value: bytes) -> tuple[LiquidationParams, dict[str, Any]]:
     return LiquidationParams.from_dict(data["params"]), data["info"]
 
 
-def calibration_bars(market, args: dict[str, Any], frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """The ``CALIBRATION_BARS`` bars ending at the request's last bar: the request's own tail when it is long
-    enough, else fetched (same market service, so the same store, breaker and cache). When that fetch fails,
-    the request's bars with a warning (and the result is not cached)."""
-    wanted = CALIBRATION_BARS.get(args["timeframe"], max(CALIBRATION_BARS.values()))
+def calibration_bars(market, args: dict[str, Any], frame: pd.DataFrame, *,
+                     prints: bool) -> tuple[pd.DataFrame, list[str]]:
+    """The ``CALIBRATION_BARS`` bars (``calibration_bars_for``: fewer when the venue publishes no liquidation
+    prints) ending at the request's last bar: the request's own tail when it is long enough, else fetched (same
+    market service, so the same store, breaker and cache). When that fetch fails, the request's bars with a
+    warning (and the result is not cached)."""
+    wanted = calibration_bars_for(args["timeframe"], prints=prints)
     if len(frame) >= wanted:
         return frame.iloc[-wanted:].reset_index(drop=True), []
     end = int(frame["time"].iloc[-1])
@@ -179,7 +181,8 @@ def choose_params(svc, args: dict[str, Any], query: dict[str, Any],
         if cached is not None:
             params, info = _decode(cached)
             return params, info, _notes(info)
-        bars, notes = calibration_bars(svc.market, args, frame)
+        bars, notes = calibration_bars(svc.market, args, frame,
+                                       prints=bool(getattr(source, "has", {}).get("liquidations")))
         if any(c in bars and len(bars) and bars[c].isna().all() for c in LIQUIDATION_BAR_COLUMNS):
             notes.append("the venue's liquidation prints are unavailable: fitted without them, not cached")
         try:

@@ -7,8 +7,13 @@ import pytest
 
 from indicator_server import create_app
 from indicator_server.api import liquidation_model
+from indicator_server.market.sim import SimSource
 from indicator_server.overlays.liquidations import LiquidationParams
-from indicator_server.overlays.liquidations.calibrate import calibrate_liquidations
+from indicator_server.overlays.liquidations.calibrate import (
+    CALIBRATION_BARS,
+    CALIBRATION_BARS_WITHOUT_PRINTS,
+    calibrate_liquidations,
+)
 from tests.market.test_liquidation_prints import PrintsSim
 
 URL = "/api/v1/overlays/liquidations?exchange=sim&symbol=BTCUSDT&timeframe=1h&lookback=30d"
@@ -54,7 +59,7 @@ def test_the_default_answer_is_calibrated_on_the_prints(client):
     calibration = model["calibration"]
     assert calibration["method"] == "fitted" and calibration["fitted"]
     assert calibration["data"]["observations"] == "prints per bar"  # the liquidation columns reached the model
-    assert calibration["data"]["bars"] == 720 and calibration["data"]["last"] == meta["end"]
+    assert calibration["data"]["bars"] == CALIBRATION_BARS["1h"] and calibration["data"]["last"] == meta["end"]
     assert {"score", "validation"} <= set(calibration["quality"])
     # meta.model.params are the params used: the prior with the fitted fields replaced
     for name, value in calibration["fitted"].items():
@@ -132,7 +137,7 @@ def test_the_calibration_is_computed_once_per_closed_bar(settings, clock, calls)
         _get(client, "&bins=200")  # another overlay body, the same calibration
         png = client.get(URL.replace("liquidations?", "liquidations.png?"))
         assert png.status_code == 200
-        assert len(calls) == 1 and calls[0][:2] == (720, first["end"])
+        assert len(calls) == 1 and calls[0][:2] == (CALIBRATION_BARS["1h"], first["end"])
         clock.advance(3600)  # the next bar closes: a new calibration, ending at it
         again = _get(client).get_json()["meta"]
         assert len(calls) == 2 and calls[1][1] == again["end"] == first["end"] + 3_600_000
@@ -145,7 +150,7 @@ def test_the_calibration_is_computed_once_per_closed_bar(settings, clock, calls)
 
 def test_a_short_history_calibrates_on_the_request_bars_tail_and_causally(client, calls):
     meta = _get(client, "&lookback=3d&end=1780000000000").get_json()["meta"]
-    assert calls[-1][0] == 720 and calls[-1][1] == meta["end"]  # 720 bars fetched, ending at the request's last
+    assert calls[-1][0] == CALIBRATION_BARS["1h"] and calls[-1][1] == meta["end"]  # ending at the last bar
     long = _get(client, "&lookback=60d&end=1780000000000").get_json()["meta"]
     assert long["model"]["calibration"]["data"]["last"] == long["end"] == meta["end"]
     assert len(calls) == 1  # same last bar, same overrides: the cached calibration
@@ -201,3 +206,19 @@ def test_workers_sharing_a_cache_share_the_fit(settings, clock, calls, tmp_path)
     finally:
         for app, _ in apps:
             app.extensions["indicator"].db.dispose()
+
+
+class NoPrintsSim(SimSource):
+    """The sim as a venue that publishes no liquidation prints (as Binance's REST history does not)."""
+
+    has = {**SimSource.has, "liquidations": False}
+
+
+def test_a_venue_without_prints_calibrates_on_a_month_of_open_interest(settings, clock, calls):
+    app, client = _client(settings, clock, NoPrintsSim(clock=clock))
+    try:
+        meta = _get(client, "&lookback=3d").get_json()["meta"]
+        assert meta["model"]["calibration"]["data"]["observations"] == "open interest only"
+        assert calls[-1][0] == CALIBRATION_BARS_WITHOUT_PRINTS["1h"] == 720 < CALIBRATION_BARS["1h"]
+    finally:
+        app.extensions["indicator"].db.dispose()

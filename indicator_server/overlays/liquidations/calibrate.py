@@ -39,7 +39,8 @@ from .fit import Rows, fit_weights, side_scores, tracking, turnover_half_life
 from .observe import MIN_CALIBRATION_BARS, Observed, data_info, observations
 from .params import LiquidationParams
 
-__all__ = ["CALIBRATION_BARS", "MIN_CALIBRATION_BARS", "Calibration", "calibrate_liquidations"]
+__all__ = ["CALIBRATION_BARS", "CALIBRATION_BARS_WITHOUT_PRINTS", "MIN_CALIBRATION_BARS", "Calibration",
+           "calibrate_liquidations", "calibration_bars_for"]
 
 GRID_TIERS = (2.0, 3.0, 5.0, 10.0, 20.0, 25.0, 50.0, 75.0, 100.0, 125.0)
 HALF_LIVES = (4.0, 8.0, 12.0, 24.0, 48.0, 96.0, 168.0)  # hours, volume flow
@@ -56,8 +57,22 @@ ALPHAS = {"prints per bar": (0.5,)}
 SPLIT_CHOICES = ("taker", "candle", "ratio")
 FITTED_FIELDS = ("flow_source", "volume_half_life_hours", "decay_half_life_hours", "half_life_leverage_exponent",
                  "split", "leverage_tiers", "leverage_weights", "notional_scale")
-CALIBRATION_BARS: dict[str, int] = {"1m": 2880, "5m": 2016, "15m": 2016, "30m": 1440, "1h": 720, "2h": 720,
+# Bars a calibration is fitted on (ending at the request's last bar). 1h: 180 days, chosen on the sim's tuning seeds
+# (1-3 of every regime, windows ending before 2025-05-01) among 720 / 1080 / 1440 / 2160 / 4320 / 8760: low-leverage
+# tiers sit 10-20 % from the price and are swept only by the window's largest moves, so a month of prints barely
+# tells their weight (median largest-cluster error 5.6 / 3.5 %, lift 1.97 at 720 bars; 3.0 / 1.0 %, 2.09 at 4320;
+# 2.5 / 1.0 %, 2.15 at 8760, whose fit takes ~3 s against ~0.4 s). Other timeframes: not tuned.
+CALIBRATION_BARS: dict[str, int] = {"1m": 2880, "5m": 2016, "15m": 2016, "30m": 1440, "1h": 4320, "2h": 720,
                                     "4h": 540, "6h": 480, "12h": 365, "1d": 365}
+# Without liquidation prints only open interest's turnover is fitted (weights stay the prior's), which a month tells
+# as well as half a year; and a venue without prints (Binance) would otherwise fetch 180 days on a first request.
+CALIBRATION_BARS_WITHOUT_PRINTS: dict[str, int] = {**CALIBRATION_BARS, "1h": 720}
+
+
+def calibration_bars_for(timeframe: str, *, prints: bool) -> int:
+    """Bars of history a calibration of ``timeframe`` wants (``prints``: the venue publishes liquidations)."""
+    table = CALIBRATION_BARS if prints else CALIBRATION_BARS_WITHOUT_PRINTS
+    return table.get(timeframe, max(table.values()))
 VALIDATION_SHARE = 0.3
 MIN_VALIDATION_ROWS = 8
 LOG_ERROR_WEIGHT = 0.25  # score = Spearman - this x mean |log error|: ranks alone barely tell half-lives apart
