@@ -38,8 +38,8 @@ _WEIGHT = r"(?:0|[0-9]{1,3}(?:\.[0-9]{1,6})?)"
 MAX_TIERS = 12
 TIERS_PATTERN = f"^{_TIER}(?:,{_TIER}){{0,{MAX_TIERS - 1}}}$"
 WEIGHTS_PATTERN = f"^{_WEIGHT}(?:,{_WEIGHT}){{0,{MAX_TIERS - 1}}}$"
-OVERRIDES = ("flow_source", "half_life_hours", "split", "leverage_tiers", "leverage_weights", "notional_scale",
-             "cluster_bin_pct", "cluster_density")
+OVERRIDES = ("flow_source", "half_life_hours", "half_life_leverage_exponent", "split", "leverage_tiers",
+             "leverage_weights", "notional_scale", "cluster_bin_pct", "cluster_density")
 
 
 def model_fields() -> dict[str, fields.Field]:
@@ -53,6 +53,10 @@ def model_fields() -> dict[str, fields.Field]:
         "half_life_hours": fields.Float(load_default=None, validate=validate.Range(min=0.1, max=100_000),
                                         metadata={"description": "Holding time: the volume flow's position "
                                                   "half-life and the OI flows' extra decay, hours."}),
+        "half_life_leverage_exponent": fields.Float(
+            load_default=None, validate=validate.Range(min=0, max=2), metadata={
+                "description": "alpha: a tier of leverage L holds half_life_hours x (L/10)^-alpha (0: every tier "
+                               "the same half-life)."}),
         "split": fields.String(load_default=None, validate=validate.OneOf(SPLITS), metadata={
             "description": "Long/short split of new positions (taker, candle, ratio, even, blend)."}),
         "leverage_tiers": fields.String(load_default=None, validate=validate.Regexp(

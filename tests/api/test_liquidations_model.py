@@ -88,6 +88,14 @@ def test_an_override_is_echoed_changes_the_levels_and_the_etag_and_is_not_fitted
     assert over.get_json()["levels"] != base.get_json()["levels"]
 
 
+def test_the_leverage_exponent_is_an_override_too(client, calls):
+    meta = _get(client, "&half_life_leverage_exponent=1").get_json()["meta"]
+    assert meta["parameters"]["half_life_leverage_exponent"] == 1
+    assert meta["model"]["params"]["half_life_leverage_exponent"] == 1
+    assert "half_life_leverage_exponent" not in meta["model"]["calibration"]["fitted"]
+    assert "half_life_leverage_exponent" in calls[-1][2]
+
+
 def test_fixed_tiers_and_weights_are_used_as_given(client):
     meta = _get(client, "&leverage_tiers=3,20&leverage_weights=1,3&model=default").get_json()["meta"]
     assert meta["parameters"]["leverage_tiers"] == [3, 20]
@@ -120,6 +128,7 @@ def test_the_leverage_filter_uses_the_tiers_of_the_model_used(client):
     ("&notional_scale=-1", "notional_scale"),
     ("&cluster_bin_pct=20", "cluster_bin_pct"),
     ("&cluster_density=0", "cluster_density"),
+    ("&half_life_leverage_exponent=3", "half_life_leverage_exponent"),
     ("&leverage_tier=5", "leverage_tier"),  # unknown parameters stay refused
 ])
 def test_bad_overrides_are_400_naming_the_field(client, query, field):
