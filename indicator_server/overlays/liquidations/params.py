@@ -16,7 +16,8 @@ from ...errors import InvalidArgument
 from ..liquidation_price import BINANCE_BTCUSDT, Bracket
 
 MODEL_NAME = "oi-flow"
-MODEL_VERSION = "1.1"  # 1.1: clusters and max pain on a fixed % price grid (cluster_bin_pct), not on `bins`
+MODEL_VERSION = "1.2"  # 1.1: clusters and max pain on a fixed % price grid (cluster_bin_pct), not on `bins`;
+# 1.2: half_life_leverage_exponent (a holding time that falls with leverage; 0 = 1.1), fitted per market by calibrate
 
 FLOW_SOURCES = ("oi", "volume", "blend")
 ENTRY_PRICES = ("vwap", "hlc3", "close")

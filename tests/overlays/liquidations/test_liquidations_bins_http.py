@@ -41,5 +41,5 @@ def test_bins_change_the_map_only(client):
         assert body["clusters"] == first["clusters"]
         assert body["max_pain"] == first["max_pain"]
     params = first["meta"]["model"]["params"]
-    assert first["meta"]["model"]["version"] == "1.1"
+    assert first["meta"]["model"]["version"] == "1.2"
     assert params["cluster_bin_pct"] == 0.5 and params["cluster_density"] == 1.5

@@ -166,7 +166,7 @@ def test_on_sim_symbols_clusters_ignore_bins_and_per_bar_equals_the_product(sim_
 def test_cluster_grid_is_a_model_parameter(sol_bars):
     """``cluster_bin_pct`` is echoed in meta.model, validated, and (unlike ``bins``) changes the clusters."""
     result = estimate_liquidations(sol_bars)
-    assert result.model["version"] == MODEL_VERSION == "1.1"
+    assert result.model["version"] == MODEL_VERSION == "1.2"
     assert result.model["params"]["cluster_bin_pct"] == 0.5
     coarse = estimate_liquidations(sol_bars, LiquidationParams(cluster_bin_pct=2.0))
     assert _answer(coarse)[0] != _answer(result)[0]
