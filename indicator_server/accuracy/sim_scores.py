@@ -7,7 +7,8 @@ scores the SCORED seeds (``<code>7USDT``..``<code>9USDT``) on windows ending on 
 symbol x one window of ``WINDOW_BARS`` 1h bars ending at one date; every predictor sees the window's bars
 (klines, OI, long/short ratio, funding, as a user's request would) and the calibrated one also the window's
 observed liquidation prints (``SimSource.fetch_liquidations`` per bar, or the true per-bar liquidations valued at
-the liquidation price where the sim has no prints), on the last ``CALIBRATION_BARS`` bars only: causal.
+the liquidation price where the sim has no prints) of the ``calibration_bars_for(timeframe, prints=True)`` bars
+ending at the scoring bar (what the service fits on; they may reach before the window), nothing after it: causal.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 from ..market.assemble import assemble_bars
 from ..market.sim import GENESIS_MS, SimSource
 from ..overlays.liquidations import LiquidationParams
-from ..overlays.liquidations.calibrate import CALIBRATION_BARS
+from ..overlays.liquidations.calibrate import calibration_bars_for
 from ..timeframes import HOUR_MS
 from . import predictors as P
 from .metrics import score_map, score_timing
@@ -104,9 +105,12 @@ def truth_prediction(source: SimSource, sym: str, bars: pd.DataFrame) -> tuple[P
 
 def case_predictions(source: SimSource, sym: str, bars: pd.DataFrame,
                      params: LiquidationParams | None = None) -> list[Prediction]:
-    """Every predictor of the table on one window (the calibration sees the last CALIBRATION_BARS bars' prints)."""
+    """Every predictor of the table on one window (the calibration sees the prints of the calibration bars ending
+    at the window's last bar)."""
     params = params or LiquidationParams()
-    recent = observed_per_bar(source, sym, bars.iloc[-CALIBRATION_BARS[TIMEFRAME]:].reset_index(drop=True))
+    wanted = calibration_bars_for(TIMEFRAME, prints=True)
+    history = sim_bars(source, sym, int(bars["time"].iloc[-1]), wanted) if wanted > len(bars) else bars
+    recent = observed_per_bar(source, sym, history.iloc[-wanted:].reset_index(drop=True))
     return [P.model_prediction(bars, params), P.calibrated_prediction(bars, calibration_bars=recent),
             P.volume_prediction(bars, params), P.excursion_prediction(bars, params)]
 
