@@ -2,6 +2,10 @@
 
 - map rank correlation per side: Spearman of open USD per bin, predictor vs truth, on the model's map bins
   (``DEFAULT_BINS`` equal bins over close x (1 +/- map_range_pct %), product.liquidation_map);
+- grid rank correlation per side: the same on the cluster grid's bins (``GRID_BIN_PCT`` = the model's default
+  ``cluster_bin_pct``, 0.5 % log bins, ~100 over the +/-25 % range), the resolution at which the product states
+  where (clusters, max pain); at the map's 0.1 % bins the spread of entries inside a bar bounds even an oracle that
+  knows every position but not its entry price inside the bar (0.49 / 0.45, benchmarks/bench_calibration.py);
 - largest-cluster error per side: |predictor's largest cluster peak - true largest cluster peak| / true peak x 100;
   clusters of both found by the model's rule (``product.map_clusters``) on the same cluster grid (``grid_span``,
   ``cluster_bin_pct``, ``cluster_density``); the predictor's own clusters where it reports them;
@@ -25,6 +29,7 @@ from .predictors import MapFn, Prediction
 from .stats import SIDES, spearman, to_daily
 
 REFERENCE_BIN_PCT = 0.05
+GRID_BIN_PCT = LiquidationParams().cluster_bin_pct
 
 
 def map_edges(price: float, range_pct: float, bins: int = DEFAULT_BINS) -> np.ndarray:
@@ -89,6 +94,9 @@ def score_map(pred: Prediction, true_map: MapFn) -> dict[str, float]:
     model_sides, true_sides = pred.map_on(edges), true_map(edges)
     for side, m, t in zip(SIDES, model_sides, true_sides, strict=True):
         out[f"map_spearman_{side}"] = spearman(pd.Series(m), pd.Series(t))
+    grid = grid_of(price, GRID_BIN_PCT, params.map_range_pct)
+    for side, m, t in zip(SIDES, pred.map_on(grid), true_map(grid), strict=True):
+        out[f"grid_spearman_{side}"] = spearman(pd.Series(m), pd.Series(t))
     clusters = prediction_clusters(pred)
     true_clusters = clusters_of(true_map, price, params)
     for side in SIDES:

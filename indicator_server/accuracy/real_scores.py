@@ -68,10 +68,23 @@ def calibrate_real(bars: pd.DataFrame, real: pd.DataFrame) -> Calibration:
     return calibrate_liquidations(tuning_bars, observed=_observed(real, data.TUNE_END))
 
 
+OI_ONLY = "calibrated, OI only"
+OI_ONLY_BARS = 720  # what the service fits on a venue without liquidation prints (calibration_bars_for)
+
+
+def calibrate_oi_only(bars: pd.DataFrame) -> Calibration:
+    """What the server answers on a venue without prints (Binance): the fit on open interest alone (its turnover
+    chooses the half-life; weights and scale stay the prior's), on the last 720 bars before 2025-05-01."""
+    tuning_bars = bars[bars["time"] < data.ms(data.TUNE_END)].reset_index(drop=True)
+    return calibrate_liquidations(tuning_bars.iloc[-OI_ONLY_BARS:].reset_index(drop=True))
+
+
 def timing_and_totals(bars: pd.DataFrame, real: pd.DataFrame, fitted: Calibration) -> dict[str, dict[str, float]]:
-    """Per predictor: held-out Spearman per side and the totals columns."""
+    """Per predictor: held-out Spearman per side and the totals columns (plus the OI-only fit's row)."""
+    oi_only = calibrate_oi_only(bars)
     preds = [P.model_prediction(bars, LiquidationParams()),
              P.model_prediction(bars, fitted.params, P.CALIBRATED, fitted.info),
+             P.model_prediction(bars, oi_only.params, OI_ONLY, oi_only.info),
              P.volume_prediction(bars), P.excursion_prediction(bars)]
     oi_first = int(bars.loc[np.isfinite(bars["open_interest_usd"]), "time"].iloc[0])
     out: dict[str, dict[str, float]] = {}

@@ -38,9 +38,9 @@ TUNING_ENDS = ("2024-09-01", "2025-02-01")
 SCORED_ENDS = ("2025-06-01", "2025-08-15", "2025-11-01")
 WINDOW_BARS = 2000
 QUICK = {"seeds": SCORED_SEEDS[:1], "ends": SCORED_ENDS[1:2], "window": 720}
-SIM_COLUMNS = ("map_spearman_long", "map_spearman_short", "largest_cluster_error_pct_long",
-               "largest_cluster_error_pct_short", "capture", "coverage", "lift", "timing_spearman_long",
-               "timing_spearman_short")
+SIM_COLUMNS = ("map_spearman_long", "map_spearman_short", "grid_spearman_long", "grid_spearman_short",
+               "largest_cluster_error_pct_long", "largest_cluster_error_pct_short", "capture", "coverage", "lift",
+               "timing_spearman_long", "timing_spearman_short")
 
 
 def regime_names() -> tuple[str, ...]:
