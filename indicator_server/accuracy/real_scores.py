@@ -111,7 +111,8 @@ def print_periods(prints: pd.DataFrame) -> list[pd.DataFrame]:
 def where_check(data_dir: Path | str | None, params: dict[str, LiquidationParams]) -> dict[str, dict[str, float]]:
     """Per predictor: capture / coverage / lift of the forceOrder prints (module doc) and n."""
     prints = data.load_force_orders("BTC", data_dir)
-    acc = {name: {"inside": 0.0, "usd": 0.0, "cover_usd": 0.0, "n": 0} for name in P.PREDICTORS}
+    names = [*params, P.VOLUME, P.EXCURSION]
+    acc = {name: {"inside": 0.0, "usd": 0.0, "cover_usd": 0.0, "n": 0} for name in names}
     for period in print_periods(prints):
         first = int(period["time"].iloc[0])
         start = pd.to_datetime(first - (WHERE_BARS + 1) * 3_600_000, unit="ms").strftime("%Y-%m-%d %H:%M")
@@ -119,8 +120,7 @@ def where_check(data_dir: Path | str | None, params: dict[str, LiquidationParams
         bars = data.load_real_bars(start, end, data_dir).frame
         if len(bars) < 2:
             continue
-        preds = [P.model_prediction(bars, params[P.MODEL]), P.model_prediction(bars, params[P.CALIBRATED],
-                                                                               P.CALIBRATED),
+        preds = [*(P.model_prediction(bars, p, name) for name, p in params.items()),
                  P.volume_prediction(bars), P.excursion_prediction(bars)]
         for pred in preds:
             if pred.name == P.EXCURSION and not np.isfinite(bars["open_interest_usd"]).any():
@@ -154,7 +154,8 @@ def run_real(data_dir: Path | str | None = None) -> dict[str, Any]:
     loaded = data.load_real_bars(BARS_START, str(last_day.date()), data_dir)
     fitted = calibrate_real(loaded.frame, real)
     rows = timing_and_totals(loaded.frame, real, fitted)
-    where = where_check(data_dir, {P.MODEL: LiquidationParams(), P.CALIBRATED: fitted.params})
+    where = where_check(data_dir, {P.MODEL: LiquidationParams(), P.CALIBRATED: fitted.params,
+                                   OI_ONLY: calibrate_oi_only(loaded.frame).params})
     for name in rows:
         rows[name].update(where.get(name, {}))
     return {"bars": {"first": BARS_START, "last": str(real.index.max().date()), "count": len(loaded.frame)},

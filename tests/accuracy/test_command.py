@@ -7,7 +7,7 @@ import json
 import pytest
 
 from indicator_server.accuracy.predictors import PREDICTORS, TRUTH
-from indicator_server.accuracy.real_scores import REAL_COLUMNS
+from indicator_server.accuracy.real_scores import OI_ONLY, REAL_COLUMNS
 from indicator_server.accuracy.sim_scores import SIM_COLUMNS, regime_names
 from indicator_server.cli import main
 from tests.conftest import SHARED_DATA, shared_data
@@ -81,7 +81,7 @@ def test_real_data_block_has_every_column_for_every_predictor(capsys):
     code, out, _ = _run(capsys, "--quick", "--json", "--regime", "default", "--data", str(SHARED_DATA))
     assert code == 0
     real = json.loads(out)["real"]
-    assert set(real["medians"]) == set(PREDICTORS)
+    assert set(real["medians"]) == {*PREDICTORS, OI_ONLY}
     for name, row in real["medians"].items():
         assert set(REAL_COLUMNS) <= set(row), name
         for col in set(REAL_COLUMNS) - MAY_BE_NULL:
