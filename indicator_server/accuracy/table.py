@@ -108,7 +108,7 @@ def format_report(result: dict[str, Any]) -> str:
         title = (f"real BTCUSDT: Binance 1h klines + OKX OI (market-scaled) {real['bars']['first']}.."
                  f"{real['bars']['last']}; timing and totals vs Coinglass daily,\n  held out {held[0]}..{held[1]}; "
                  f"where = Binance forceOrder BTC prints as of each recording's start")
-        rows = {k: real["medians"][k] for k in PREDICTORS if k in real["medians"]}
+        rows = {k: real["medians"][k] for k in (*PREDICTORS[:2], *real["medians"]) if k in real["medians"]}
         lines += _block(title, rows, REAL_CELLS, REAL_TARGETS) + _verdict_line(rows, REAL_TARGETS, REAL_CELLS)
         lines.append("")
     lines.append(LEGEND)
