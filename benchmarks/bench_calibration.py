@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from indicator_server.accuracy.sim_scores import observed_per_bar
 from indicator_server.market.sim import SimSource
 from indicator_server.overlays.liquidations import LEVERAGE_GROUPS, LiquidationParams, estimate_liquidations
 from indicator_server.overlays.liquidations.calibrate import CALIBRATION_BARS, calibrate_liquidations
@@ -67,21 +68,9 @@ def evaluate(source: SimSource, symbol: str, end: str, n: int, params: Liquidati
 
 
 def sim_calibration_bars(source: SimSource, symbol: str, end_ms: int, n: int) -> pd.DataFrame:
-    """The model's input bars ending at ``end_ms`` with the sim's per-bar liquidations: its prints
-    (``fetch_liquidations``) summed per bar where the sim has them, else its true liquidations at the liquidation
-    price."""
-    bars = sim_bars(source, symbol, end_ms, n)
-    first, last = int(bars["time"].iloc[0]), int(bars["time"].iloc[-1])
-    if hasattr(source, "fetch_liquidations"):
-        prints = source.fetch_liquidations(symbol, first, last + 3_600_000 - 1).frame
-        idx = np.searchsorted(bars["time"].to_numpy(), prints["time"].to_numpy(dtype="int64"), side="right") - 1
-        for side in ("long", "short"):
-            sel = (prints["side"].to_numpy() == side) & (idx >= 0)
-            bars[f"{side}_liquidated_usd"] = np.bincount(idx[sel], prints["usd"].to_numpy(dtype="float64")[sel],
-                                                         minlength=len(bars))[: len(bars)]
-        return bars
-    liq = source.true_liquidations(symbol, TIMEFRAME, first, last, value="liquidation")
-    return bars.merge(liq[["time", "long_liquidated_usd", "short_liquidated_usd"]], on="time", how="left")
+    """The model's input bars ending at ``end_ms`` with the sim's per-bar liquidations (its prints summed per bar:
+    ``indicator_server.accuracy.sim_scores.observed_per_bar``, as the accuracy command gives them)."""
+    return observed_per_bar(source, symbol, sim_bars(source, symbol, end_ms, n))
 
 
 def group_mix(tiers, weights) -> dict[str, float]:
