@@ -158,7 +158,8 @@ def calibration_bars(market, args: dict[str, Any], frame: pd.DataFrame, *,
         return frame.iloc[-wanted:].reset_index(drop=True), []
     end = int(frame["time"].iloc[-1])
     try:
-        bars = market.bars(args.get("exchange"), args["symbol"], args["timeframe"], limit=wanted, end=end)
+        bars = market.bars(args.get("exchange"), args["symbol"], args["timeframe"], limit=wanted, end=end,
+                           liquidations=True)
     except (UpstreamError, InvalidArgument) as exc:
         return frame, [f"calibration on the request's {len(frame)} bars only: {exc.message}"]
     fetched = bars.requested

@@ -187,7 +187,7 @@ def estimate_for_request(market, args: dict[str, Any], params: dict[str, Any]):
     the JSON view, the PNG pictures and the generated Pine. ``result.model`` holds the params used, ``mode`` and
     ``calibration``; ``result.leverage`` the tiers the filter kept."""
     bars = market.bars(args.get("exchange"), args["symbol"], args["timeframe"], limit=args["limit"],
-                       end=args.get("end"))
+                       end=args.get("end"), liquidations=True)
     frame = bars.requested
     start_bar, _ = market.resolve_range(args["timeframe"], args["limit"], None, args.get("end"))
     # a few missing first bars (a gap) are the market service's warning; a history that starts later is a 400

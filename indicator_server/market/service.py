@@ -170,7 +170,12 @@ class MarketService:
         start: int | None = None,
         end: int | None = None,
         warmup: int = 0,
+        liquidations: bool = False,
     ) -> Bars:
+        """Closed bars of ``symbol``, assembled (klines, OI, funding, long/short ratio). ``liquidations``: also the
+        venue's liquidation prints per bar (``long_liquidated_usd`` / ``short_liquidated_usd``) where it publishes
+        them: only the liquidation model asks, so other overlays neither pay for the prints nor carry a warning
+        when they are unavailable."""
         source = self.source(exchange)
         step = timeframe_ms(timeframe)
         symbol = self.check_symbol(source, symbol)
@@ -195,7 +200,7 @@ class MarketService:
             sample_tolerance=max(2 * step, 30 * MINUTE_MS),
         )
         liquidation_notes: list[str] = []
-        if source.has.get("liquidations"):
+        if liquidations and source.has.get("liquidations"):
             prints = self._get(source, "liquidations", symbol, timeframe, fetch_start, close_end - 1)
             liquidation_notes = prints.warnings
             frame = add_liquidations(frame, None if prints.stale else prints.frame, step)

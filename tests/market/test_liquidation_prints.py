@@ -87,7 +87,7 @@ def market(settings, clock):
 
 def test_bars_carry_the_prints_of_a_venue_that_has_them(market):
     service, source = market
-    bars = service.bars("sim", "BTCUSDT", "1h", limit=200, warmup=10)
+    bars = service.bars("sim", "BTCUSDT", "1h", limit=200, warmup=10, liquidations=True)
     frame = bars.frame
     truth = source.true_liquidations("BTCUSDT", "1h", int(frame["time"].iloc[0]), int(frame["time"].iloc[-1]))
     np.testing.assert_allclose(frame["long_liquidated_usd"], truth["long_liquidated_usd"])
@@ -100,7 +100,7 @@ def test_bars_carry_the_prints_of_a_venue_that_has_them(market):
 def test_failing_prints_are_nan_with_a_warning_not_an_error(market):
     service, source = market
     source.fail = True
-    bars = service.bars("sim", "BTCUSDT", "1h", limit=50)
+    bars = service.bars("sim", "BTCUSDT", "1h", limit=50, liquidations=True)
     assert bars.requested["long_liquidated_usd"].isna().all()
     assert any("liquidations unavailable from sim" in w for w in bars.meta["warnings"])
     assert not bars.meta["freshness"]["stale"]  # the bars themselves are current
@@ -113,7 +113,16 @@ class NoPrintsSim(SimSource):
 def test_a_venue_without_prints_has_no_liquidation_columns(settings, clock):
     svc = build_services(settings, sources={"sim": NoPrintsSim(clock=clock)}, clock=clock)
     try:
-        frame = svc.market.bars("sim", "BTCUSDT", "1h", limit=50).frame
+        frame = svc.market.bars("sim", "BTCUSDT", "1h", limit=50, liquidations=True).frame
         assert not set(LIQUIDATION_BAR_COLUMNS) & set(frame.columns)
     finally:
         svc.db.dispose()
+
+
+def test_only_the_liquidation_model_asks_for_the_prints(market):
+    service, source = market
+    calls = len(source.print_calls)
+    frame = service.bars("sim", "BTCUSDT", "1h", limit=50).frame  # what oi-delta, confluence, candles ask
+    assert len(source.print_calls) == calls and not set(LIQUIDATION_BAR_COLUMNS) & set(frame.columns)
+    source.fail = True
+    assert not any("liquidations unavailable" in w for w in service.bars("sim", "BTCUSDT", "1h", limit=50).warnings)
