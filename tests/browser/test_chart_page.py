@@ -100,6 +100,16 @@ def test_levels_show_on_hover(page, server, tmp_path):
     page.screenshot(path=str(tmp_path / "hover.png"))
 
 
+def test_a_coin_below_one_dollar_gets_its_own_price_precision(page, server):
+    btc = open_chart(page, server)
+    assert btc["pricePrecision"] == 1  # 65,000.0
+    cheap = open_chart(page, server, "?symbol=SCALP1USDT")  # the sim prices it near 0.017
+    assert cheap["error"] is None and cheap["lastClose"] < 0.1
+    assert cheap["pricePrecision"] >= 5  # four significant digits, not 0.02 on every axis label
+    label = page.evaluate("window.chartState.view.candles.priceFormatter().format(window.chartState.lastClose)")
+    assert float(label) == round(cheap["lastClose"], cheap["pricePrecision"]) and label != "0.02"
+
+
 def test_selectors_change_the_data_and_the_url(page, server):
     first = open_chart(page, server)
     page.fill("#controls input[name=symbol]", "ethusdt")

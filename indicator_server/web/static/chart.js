@@ -4,7 +4,7 @@
 import {Conditional, getJson, query} from "./api.js";
 import {lookbackBars, readState, setUpControls, timeframeMs} from "./controls.js";
 import {drawScale} from "./heatmap.js";
-import {hoverHtml, nearestLevels, usd, utc} from "./hover.js";
+import {hoverHtml, nearestLevels, pricePrecision, usd, utc} from "./hover.js";
 import {
   candleData, confluenceData, createPanes, oiData, PANE_TITLES, setLiquidationLines, signalMarkers,
 } from "./panes.js";
@@ -79,6 +79,11 @@ function applyCandles(result, fresh) {
   put(view.candles, "candles", candleData(result.data.series), fresh);
   const last = result.data.series[result.data.series.length - 1];
   probe.lastClose = last ? last.close : null;
+  if (fresh && last) {  // the symbol's own price scale: 65,000.0 for BTC, 0.01724 for a coin below one dollar
+    const precision = pricePrecision(last.close);
+    view.candles.applyOptions({priceFormat: {type: "price", precision, minMove: 10 ** -precision}});
+    probe.pricePrecision = precision;
+  }
   if (fresh) view.chart.timeScale().fitContent();
 }
 

@@ -14,9 +14,18 @@ export function usd(value) {
   return `${sign}$${a.toFixed(0)}`;
 }
 
+// Decimals to show a price with: 1 from 1,000, 2 from 10, 4 from 1, and below 1 enough for four significant
+// digits (0.01724, 0.0001200), so a low-priced symbol's axis and tooltip do not read 0.02 everywhere.
+export function pricePrecision(value) {
+  const a = Math.abs(value);
+  if (!Number.isFinite(a) || a === 0) return 2;
+  if (a >= 1) return a >= 1000 ? 1 : a >= 10 ? 2 : 4;
+  return Math.min(10, 3 - Math.floor(Math.log10(a)));
+}
+
 export function price(value) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "–";
-  const digits = Math.abs(value) >= 1000 ? 1 : Math.abs(value) >= 10 ? 2 : 4;
+  const digits = pricePrecision(value);
   return value.toLocaleString("en-US", {minimumFractionDigits: digits, maximumFractionDigits: digits});
 }
 
